@@ -1,0 +1,108 @@
+r"""Objectives: name -> `Objective` registry, one small object each.
+
+Notation: f is the critic (discriminator logits for the GANs), x ~ P_r real,
+x~ = G(z) generated, all expectations over a batch, per run (shape (S,)).
+
+Vanilla GAN (Goodfellow et al.), with D = sigmoid(f):
+
+.. math::
+    L_D = -E[\log D(x)] - E[\log(1 - D(\tilde x))]
+        = E[\mathrm{softplus}(-f(x))] + E[\mathrm{softplus}(f(\tilde x))]
+
+    L_G^{minimax} = E[\log(1 - D(\tilde x))] = -E[\mathrm{softplus}(f(\tilde x))]
+    \qquad L_G^{NS} = -E[\log D(\tilde x)] = E[\mathrm{softplus}(-f(\tilde x))]
+
+WGAN (Arjovsky et al.): the critic maximises the Kantorovich-Rubinstein dual
+
+.. math::
+    W_1(P_r, P_g) = \sup_{\|f\|_L \le 1} E[f(x)] - E[f(\tilde x)],
+    \qquad L_C = E[f(\tilde x)] - E[f(x)], \qquad L_G = -E[f(\tilde x)]
+
+and the 1-Lipschitz constraint is enforced by one of:
+
+- clipping every critic weight to [-c, c] after each critic update;
+- the gradient penalty (WGAN-GP) at interpolates
+  :math:`\hat x = \epsilon x + (1-\epsilon)\tilde x,\ \epsilon \sim U[0,1]`:
+  :math:`\lambda E[(\|\nabla f(\hat x)\|_2 - 1)^2]`;
+- the one-sided penalty (WGAN-LP, Petzka et al.): :math:`\lambda E[\max(0, \|\nabla f(\hat x)\|_2 - 1)^2]`;
+- spectral normalisation (Miyato et al.): every layer's W divided by its largest singular value.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _wgan_critic(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
+    return f_fake.mean(1) - f_real.mean(1)                                 # (S,)
+
+
+def _wgan_gen(f_fake: torch.Tensor) -> torch.Tensor:
+    return -f_fake.mean(1)
+
+
+def _gan_critic(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
+    return F.softplus(-f_real).mean(1) + F.softplus(f_fake).mean(1)
+
+
+def _gan_gen_minimax(f_fake: torch.Tensor) -> torch.Tensor:
+    return -F.softplus(f_fake).mean(1)
+
+
+def _gan_gen_ns(f_fake: torch.Tensor) -> torch.Tensor:
+    return F.softplus(-f_fake).mean(1)
+
+
+def gp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
+    """Two-sided penalty (||grad f|| - 1)^2 per interpolate."""
+    return (grad_norm - 1.0) ** 2
+
+
+def lp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
+    """One-sided penalty max(0, ||grad f|| - 1)^2 per interpolate."""
+    return F.relu(grad_norm - 1.0) ** 2
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    label: str
+    critic_loss: Loss
+    gen_loss: Callable[[torch.Tensor], torch.Tensor]
+    penalty: Callable[[torch.Tensor], torch.Tensor] | None = None
+    clip: bool = False
+    spectral: bool = False
+    wasserstein: bool = True            # E f(real) - E f(fake) estimates W1
+    defaults: dict = field(default_factory=dict)   # reference hyperparameters (DESIGN.md)
+
+    @property
+    def knobs(self) -> frozenset[str]:
+        """The constraint knobs this objective uses ('clip', 'lam')."""
+        return frozenset({"clip"} if self.clip else {"lam"} if self.penalty else set())
+
+
+OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
+    Objective("gan", "Vanilla GAN (minimax)", _gan_critic, _gan_gen_minimax, wasserstein=False,
+              defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
+    Objective("nsgan", "GAN (non-saturating)", _gan_critic, _gan_gen_ns, wasserstein=False,
+              defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
+    Objective("wgan-clip", "WGAN (weight clipping)", _wgan_critic, _wgan_gen, clip=True,
+              defaults=dict(optimizer="rmsprop", lr_c=5e-5, lr_g=5e-5, clip=0.01, n_critic=5)),
+    Objective("wgan-gp", "WGAN-GP (gradient penalty)", _wgan_critic, _wgan_gen, penalty=gp_penalty,
+              defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
+    Objective("wgan-lp", "WGAN-LP (one-sided penalty)", _wgan_critic, _wgan_gen, penalty=lp_penalty,
+              defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
+    Objective("sngan", "WGAN + spectral norm", _wgan_critic, _wgan_gen, spectral=True,
+              defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.9, n_critic=5)),
+]}
+
+
+def get(name: str) -> Objective:
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name]
