@@ -21,17 +21,16 @@ the burst and marked ``status = "diverged"``; it trains no more until resumed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from . import datasets, metrics, objectives
+from . import datasets, fastgrad, metrics, objectives
 from .config import TrainConfig
 from .datasets import Dataset
 from .device import default_device
 from .models import MLPSpec, Net
-from .optim import OptState, update
+from .optim import Hyper, OptState, update
 
 N_EVAL = 2500          # fixed evaluation batch (mode coverage uses 2,500 samples, DESIGN.md)
 N_SHOW = 1000          # points drawn in the view
@@ -159,6 +158,10 @@ def _hyper(runs: list[Run], name: str, device) -> torch.Tensor:
     return torch.tensor([[float(getattr(r.config, name))] for r in runs], device=device)   # (S, 1)
 
 
+def _pad(x: torch.Tensor, pad: tuple[int, ...]) -> torch.Tensor:
+    return x if pad[-1] == 0 else torch.nn.functional.pad(x, pad)
+
+
 def _cat(xs: list[torch.Tensor]) -> torch.Tensor:
     return xs[0] if len(xs) == 1 else torch.cat(xs)
 
@@ -181,26 +184,30 @@ class Stack:
         self.rows: list[torch.Tensor] = []                                      # (S, 4) per gen step
         self.last = torch.zeros(self.S, 3, device=self.dev)                     # critic loss, w, penalty
         self.critic_counts = [0] * self.S
+        self.critic_grads = fastgrad.critic_grads if fastgrad.supported(self.C) else autograd_critic_grads
         self.refresh()
 
     def refresh(self) -> None:
         """Read live hyperparameters from the runs' configs (called every step by `train`)."""
-        runs, d = self.runs, self.dev
-        self.lr_c, self.lr_g = _hyper(runs, "lr_c", d), _hyper(runs, "lr_g", d)
-        self.b1, self.b2 = _hyper(runs, "beta1", d), _hyper(runs, "beta2", d)
-        self.clip, self.lam = _hyper(runs, "clip", d), _hyper(runs, "lam", d)
+        cf = [r.config for r in self.runs]
+        kind = self.cfg0.optimizer
+        self.h_c = Hyper(kind, [c.lr_c for c in cf], [c.beta1 for c in cf], [c.beta2 for c in cf])
+        self.h_g = Hyper(kind, [c.lr_g for c in cf], [c.beta1 for c in cf], [c.beta2 for c in cf])
+        self.clip = torch.tensor([c.clip for c in cf], device=self.dev).view(-1, 1)
+        self.lam = torch.tensor([c.lam for c in cf], device=self.dev)
 
     def _batches(self, counts: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Per run, its own n*B real samples, noise and interpolation weights, padded to K*B."""
         B, K, zd = self.cfg0.batch, max(counts), self.cfg0.z_dim
         real, z, eps = [], [], []
         for r, n in zip(self.runs, counts):
-            pad = (K - n) * B
-            real.append(torch.nn.functional.pad(r.dataset.sample(n * B, r.gen), (0, 0, 0, pad)))
-            z.append(torch.nn.functional.pad(torch.randn(n * B, zd, generator=r.gen, device=self.dev), (0, 0, 0, pad)))
+            pad = (0, 0, 0, (K - n) * B)
+            real.append(_pad(r.dataset.sample(n * B, r.gen), pad))
+            z.append(_pad(torch.randn(n * B, zd, generator=r.gen, device=self.dev), pad))
             if self.obj.penalty is not None:
-                e = torch.rand(n * B, 1, generator=r.gen, device=self.dev)
-                eps.append(torch.nn.functional.pad(e, (0, 0, 0, pad)))
+                eps.append(_pad(torch.rand(n * B, 1, generator=r.gen, device=self.dev), pad))
+        if self.S == 1:
+            return real[0][None], z[0][None], (eps[0][None] if eps else None)
         return torch.stack(real), torch.stack(z), (torch.stack(eps) if eps else None)
 
     def critic_phase(self, counts: list[int]) -> None:
@@ -211,34 +218,31 @@ class Stack:
             fake_all = self.G(z_all)                                           # (S, K*B, dim)
         counts_t = torch.tensor(counts, device=self.dev).view(self.S, 1)
         for k in range(K):
-            mask = (counts_t > k).float()                                      # (S, 1)
+            mask = None if min(counts) > k else (counts_t > k).float()        # (S, 1); None: all step
             sl = slice(k * B, (k + 1) * B)
             real, fake = real_all[:, sl], fake_all[:, sl]                      # (S, B, dim)
-            parts = [real, fake]
-            if eps_all is not None:
-                xhat = (fake + eps_all[:, sl] * (real - fake)).requires_grad_(True)
-                parts.append(xhat)
-            out = self.C(torch.cat(parts, 1), update_u=True).squeeze(-1)      # (S, nB)
-            f_r, f_f = out[:, :B], out[:, B:2 * B]
-            loss = self.obj.critic_loss(f_r, f_f)                              # (S,)
-            pen = torch.zeros_like(loss)
-            if eps_all is not None:
-                (gx,) = torch.autograd.grad(out[:, 2 * B:].sum(), xhat, create_graph=True)
-                gnorm = (gx.pow(2).sum(-1) + 1e-12).sqrt()                     # (S, B)
-                pen = self.obj.penalty(gnorm).mean(1)
-                total = loss + self.lam[:, 0] * pen
-            else:
-                total = loss
-            grads = torch.autograd.grad(total.sum(), self.C.params)
-            update(self.cfg0.optimizer, self.C.flat, self.C.flat_grad(grads), self.c_opt,
-                   self.lr_c, self.b1, self.b2, mask)
+            xhat = None if eps_all is None else fake + eps_all[:, sl] * (real - fake)
+            grad, loss, w_est, pen = self.critic_grads(self.C, self.obj, real, fake, xhat, self.lam)
+            update(self.C.flat, grad, self.c_opt, self.h_c, mask)
             if self.obj.clip:
-                with torch.no_grad():
-                    clipped = torch.minimum(torch.maximum(self.C.flat, -self.clip), self.clip)
-                    self.C.flat.copy_(torch.where(mask > 0, clipped, self.C.flat))
-            stats = torch.stack([loss.detach(), (f_r.mean(1) - f_f.mean(1)).detach(), pen.detach()], 1)
-            self.last = torch.where(mask > 0, stats, self.last)
+                self._clip(mask)
+            if mask is None and k < K - 1:
+                continue                                                       # stats of the last step only
+            stats = torch.stack([loss, w_est, pen], 1)
+            self.last = stats if mask is None else torch.where(mask > 0, stats, self.last)
         self.critic_counts = [a + n for a, n in zip(self.critic_counts, counts)]
+
+    @torch.no_grad()
+    def _clip(self, mask: torch.Tensor | None) -> None:
+        """w <- clip(w, -c, c) for every critic parameter (biases too, as the seed notebook does)."""
+        flat = self.C.flat
+        if self.S == 1 and mask is None:
+            c = self.runs[0].config.clip
+            flat.clamp_(-c, c)
+        elif mask is None:
+            torch.clamp(flat, -self.clip, self.clip, out=flat)
+        else:
+            flat.copy_(torch.where(mask > 0, torch.clamp(flat, -self.clip, self.clip), flat))
 
     def gen_phase(self) -> None:
         """One generator update for every run."""
@@ -247,9 +251,7 @@ class Stack:
         out = self.C(self.G(z)).squeeze(-1)                                    # (S, B)
         gl = self.obj.gen_loss(out)                                            # (S,)
         grads = torch.autograd.grad(gl.sum(), self.G.params)
-        ones = torch.ones(self.S, 1, device=self.dev)
-        update(self.cfg0.optimizer, self.G.flat, self.G.flat_grad(grads), self.g_opt,
-               self.lr_g, self.b1, self.b2, ones)
+        update(self.G.flat, self.G.flat_grad(grads), self.g_opt, self.h_g)
         self.rows.append(torch.cat([self.last, gl.detach().unsqueeze(1)], 1))  # (S, 4)
 
     def close(self, gen_step_done: bool = True) -> None:
@@ -286,6 +288,28 @@ class Stack:
         r.message = (f"Training diverged near generator step {r.gen_steps + bad + 1}: a loss or weight "
                      f"became NaN or infinite. The last good state (step {r.gen_steps}) is kept. "
                      "Try a smaller learning rate, a smaller clip value or a larger lambda, then resume.")
+
+
+def autograd_critic_grads(C: Net, obj, real: torch.Tensor, fake: torch.Tensor,
+                          xhat: torch.Tensor | None, lam: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """`fastgrad.critic_grads` by autograd (double backward for the penalty): any activation, spectral norm."""
+    B = real.shape[1]
+    parts = [real, fake]
+    if xhat is not None:
+        xhat = xhat.detach().requires_grad_(True)
+        parts.append(xhat)
+    with torch.enable_grad():
+        out = C(torch.cat(parts, 1), update_u=True).squeeze(-1)                # (S, R)
+        f_r, f_f = out[:, :B], out[:, B:2 * B]
+        loss = obj.critic_loss(f_r, f_f)                                       # (S,)
+        pen = torch.zeros_like(loss)
+        total = loss
+        if xhat is not None:
+            (gx,) = torch.autograd.grad(out[:, 2 * B:].sum(), xhat, create_graph=True)
+            pen = obj.penalty((gx.pow(2).sum(-1) + 1e-12).sqrt()).mean(1)
+            total = loss + lam * pen
+        grads = torch.autograd.grad(total.sum(), C.params)
+    return C.flat_grad(grads), loss.detach(), (f_r.mean(1) - f_f.mean(1)).detach(), pen.detach()
 
 
 def train(runs: list[Run], gen_steps: int) -> None:
