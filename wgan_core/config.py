@@ -36,8 +36,8 @@ class TrainConfig:
 
     loss: str = _c("wgan-gp", ("gan", "nsgan", "wgan-clip", "wgan-gp", "wgan-lp", "sngan"),
                    help="objective: vanilla GAN, non-saturating GAN, WGAN (clip), WGAN-GP, WGAN-LP, spectral norm")
-    data: str = _c("seed3", ("seed3", "8gaussians", "25gaussians", "swissroll", "ring", "moons", "custom"),
-                   help="2D data set")
+    data: str = _c("seed3", ("seed3", "8gaussians", "25gaussians", "swissroll", "ring", "moons", "custom",
+                           "digits"), help="data set (2D sets; 'digits' is the 64-d image set of the Images lesson)")
     seed: int = _f(0, 0, 2**31 - 1, help="random seed of initialisation, data and noise")
     width: int = _f(128, 4, 512, help="hidden units per layer (generator and critic)")
     depth: int = _f(2, 1, 6, help="hidden layers (generator and critic)")

@@ -12,6 +12,7 @@ Definitions follow the seed notebook (seed3) and the WGAN-GP paper's toy script
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
     return Dataset(name, label, sample, dim=x.shape[1], extent=extent)
 
 
+@functools.lru_cache(maxsize=1)
 def digits() -> Dataset:
     """scikit-learn's 8x8 handwritten digits (shipped in assets/), as 64-d vectors in [-1, 1]."""
     path = Path(__file__).resolve().parent.parent / "assets" / "digits.npz"
@@ -134,6 +136,8 @@ def digits() -> Dataset:
 
 
 def get(name: str) -> Dataset:
+    if name == "digits":
+        return digits()
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")
     return DATASETS[name]

@@ -1,0 +1,58 @@
+"""Server-wide worker pool, per-session run handles, and the page error guard."""
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from wgan_core.config import TrainConfig
+from wgan_core.pool import Pool, RunHandle
+
+log = logging.getLogger("earthmover.ui")
+
+
+@st.cache_resource(show_spinner="Starting the training workers…")
+def pool() -> Pool:
+    """One pool of worker processes for the whole server (every session shares it)."""
+    p = Pool()
+    atexit.register(p.close)
+    return p
+
+
+def _release(handle: RunHandle | list[RunHandle]) -> None:
+    for h in handle if isinstance(handle, list) else [handle]:
+        h.close()
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def run_handle(slot: str) -> RunHandle:
+    """This session's training run for one page ``slot``; stopped and freed when the session ends."""
+    return RunHandle(pool(), TrainConfig())
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def run_handles(slot: str, n: int) -> list[RunHandle]:
+    """Several runs of this session (the Compare page), released together."""
+    return [RunHandle(pool(), TrainConfig()) for _ in range(n)]
+
+
+@contextlib.contextmanager
+def guard(what: str = "This part of the page"):
+    """Show one plain sentence instead of a traceback; log the traceback on the server."""
+    try:
+        yield
+    except ScriptControlException:                   # st.rerun / st.stop are control flow, not errors
+        raise
+    except Exception:
+        log.exception("page error in %s", what)
+        st.error(f"{what} could not be shown because of an error on the server. "
+                 "It has been logged; try again or reset.")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def job(name: str, **kwargs):
+    """A lesson experiment computed in a worker process, cached for every session."""
+    return pool().job(name, **kwargs)

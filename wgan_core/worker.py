@@ -1,0 +1,139 @@
+"""A training worker process: ``python -m wgan_core.worker HOST PORT`` (auth key in EARTHMOVER_WORKER_KEY).
+
+Started by `wgan_core.pool.Pool` with `subprocess` (never multiprocessing's
+spawn, which would re-run the Streamlit script in the child). It connects back
+to the server, then alternates between answering commands and one scheduler
+turn. It trains with one torch thread. Commands are tuples ``(verb, run_id,
+payload)``; everything it sends back is plain data (snapshots, checkpoints as
+bytes, errors as one sentence). Errors in one run are logged with their
+traceback on stderr (the server's log) and reported to that run only.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+import traceback
+from multiprocessing.connection import Client, Connection
+
+import torch
+
+from . import jobs
+from .config import TrainConfig
+from .datasets import from_points
+from .device import configure_threads
+from .scheduler import Scheduler, Slot
+from .trainer import Run
+
+
+class Worker:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.sched = Scheduler(self._publish)
+
+    def _publish(self, rid: str, snap: dict) -> None:
+        self.conn.send(("snap", rid, snap))
+
+    def serve(self) -> None:
+        while True:
+            timeout = 0.0 if self.sched.busy() else 0.5
+            while self.conn.poll(timeout):
+                msg = self.conn.recv()
+                if msg[0] == "exit":
+                    return
+                self.handle(*msg)
+                timeout = 0.0
+            self.sched.turn()
+
+    def handle(self, verb: str, rid: str, payload) -> None:
+        try:
+            getattr(self, "do_" + verb)(rid, payload)
+        except ValueError as err:                    # the user's input: say what is wrong
+            self.conn.send(("error", rid, str(err)))
+        except Exception:                            # our fault: log it, say one plain sentence
+            traceback.print_exc(file=sys.stderr)
+            self.conn.send(("error", rid, "Something went wrong in the training process; "
+                                          "the error was logged. Try reset."))
+
+    # -- commands -------------------------------------------------------------------------
+    def do_create(self, rid: str, payload: dict) -> None:
+        cfg = TrainConfig.from_dict(payload["config"])[0].validate()
+        points = payload.get("points")
+        dataset = from_points(points) if points is not None else None
+        old = self.sched.slots.get(rid)
+        slot = Slot(rid, Run(cfg, dataset=dataset, device=payload.get("device")))
+        if old is not None:
+            slot.playing, slot.speed = old.playing and payload.get("keep_playing", True), old.speed
+            slot.version = old.version
+        self.sched.slots[rid] = slot
+
+    def do_config(self, rid: str, payload: dict) -> None:
+        slot = self.sched.slots[rid]
+        cfg = TrainConfig.from_dict(payload)[0].validate()
+        if not slot.run.apply(cfg):
+            raise ValueError("structural change sent as a live change")
+        slot.want_snap = True
+
+    def do_play(self, rid: str, payload: bool) -> None:
+        slot = self.sched.slots[rid]
+        slot.playing, slot.note, slot.want_snap = bool(payload) and slot.run.status == "ok", "", True
+        slot.last_seen = time.monotonic()
+
+    def do_speed(self, rid: str, payload: float) -> None:
+        self.sched.slots[rid].speed = max(0.0, float(payload))
+
+    def do_step(self, rid: str, payload: str) -> None:
+        slot = self.sched.slots[rid]
+        slot.playing = False
+        if slot.run.status == "ok":
+            {"critic": slot.run.critic_only, "generator": slot.run.generator_only}.get(
+                payload, lambda: slot.run.step(1))()
+        slot.want_snap = True
+
+    def do_resume(self, rid: str, payload) -> None:
+        slot = self.sched.slots[rid]
+        slot.run.resume()
+        slot.want_snap = True
+
+    def do_seen(self, rid: str, payload) -> None:
+        if rid in self.sched.slots:
+            self.sched.slots[rid].last_seen = time.monotonic()
+
+    def do_close(self, rid: str, payload) -> None:
+        self.sched.slots.pop(rid, None)
+
+    def do_job(self, rid: str, payload: dict) -> None:
+        """A named lesson experiment (`wgan_core.jobs`); its result goes back as plain data."""
+        self.conn.send(("job", rid, jobs.run(payload["name"], dict(payload.get("kwargs", {})))))
+
+    def do_save(self, rid: str, payload) -> None:
+        buf = io.BytesIO()
+        torch.save(self.sched.slots[rid].run.state_dict(), buf)
+        self.conn.send(("saved", rid, buf.getvalue()))
+
+    def do_load(self, rid: str, payload: bytes) -> None:
+        slot = self.sched.slots[rid]
+        try:
+            state = torch.load(io.BytesIO(payload), map_location=slot.run.device, weights_only=True)
+        except Exception as err:
+            raise ValueError("This file is not an Earthmover checkpoint (it could not be read).") from err
+        if not isinstance(state, dict):
+            raise ValueError("This file is not an Earthmover checkpoint.")
+        slot.run.load_state_dict(state)
+        slot.playing, slot.want_snap = False, True
+        self.conn.send(("loaded", rid, None))
+
+
+def main(argv: list[str]) -> None:
+    configure_threads(1)
+    host, port, key = argv[0], int(argv[1]), bytes.fromhex(os.environ.pop("EARTHMOVER_WORKER_KEY"))
+    conn = Client((host, port), authkey=key)
+    try:
+        Worker(conn).serve()
+    except (EOFError, ConnectionError, BrokenPipeError):
+        pass                                         # the server went away: exit quietly
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
