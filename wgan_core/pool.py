@@ -20,6 +20,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
@@ -79,7 +80,10 @@ class Pool:
                 kind, rid, payload = w.conn.recv()
             except (EOFError, OSError):
                 break
+            if rid not in self.owner:
+                continue                             # a late message for a released run
             if kind == "snap":
+                payload["received"] = time.monotonic()
                 self.snaps[rid] = payload
             elif kind == "error":
                 self.errors[rid] = payload
@@ -165,6 +169,19 @@ class Pool:
                 self.owner.pop(rid, None)
                 self.replies.pop(rid, None)
                 self.errors.pop(rid, None)
+
+    def worker_stats(self) -> list[dict]:
+        """Each worker's own account: runs held, playing, RSS bytes, threads."""
+        out = []
+        for w in self.workers:
+            rid = "stats-" + uuid.uuid4().hex
+            self.owner[rid] = w
+            try:
+                out.append(self.request(rid, "stats", timeout=30))
+            finally:
+                self.owner.pop(rid, None)
+                self.replies.pop(rid, None)
+        return out
 
     def stats(self) -> dict:
         return {"workers": len(self.workers), "alive": sum(w.alive for w in self.workers),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 import time
 import traceback
 from multiprocessing.connection import Client, Connection
@@ -107,6 +108,12 @@ class Worker:
         """A named lesson experiment (`wgan_core.jobs`); its result goes back as plain data."""
         self.conn.send(("job", rid, jobs.run(payload["name"], dict(payload.get("kwargs", {})))))
 
+    def do_stats(self, rid: str, payload) -> None:
+        """Runs held, how many play, resident memory (bytes) and threads of this process."""
+        self.conn.send(("stats", rid, {"runs": len(self.sched.slots),
+                                       "playing": sum(s.playing for s in self.sched.slots.values()),
+                                       "rss": _rss_bytes(), "threads": threading.active_count()}))
+
     def do_save(self, rid: str, payload) -> None:
         buf = io.BytesIO()
         torch.save(self.sched.slots[rid].run.state_dict(), buf)
@@ -123,6 +130,14 @@ class Worker:
         slot.run.load_state_dict(state)
         slot.playing, slot.want_snap = False, True
         self.conn.send(("loaded", rid, None))
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 def main(argv: list[str]) -> None:

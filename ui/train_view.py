@@ -1,0 +1,127 @@
+"""The live view of one training run: frame, status, metrics, pseudo-code, curves.
+
+Everything here draws from the newest snapshot only; it never waits for training.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import streamlit as st
+
+from wgan_core import charts, render
+from wgan_core.objectives import OBJECTIVES
+from wgan_core.pool import RunHandle
+
+QUEUED_AFTER_S = 2.5
+
+EXPLAIN = {
+    "wgan-gp": "The **critic** f scores points: high where real data lie, low where generated points lie. "
+               "Its slope is held near 1 by the **gradient penalty** at points between real and fake, so "
+               "E[f(real)] − E[f(fake)] estimates the **Earth-Mover distance W1**. The generator moves its "
+               "points uphill on f (the arrows): that is the gradient it gets, even where the supports do not overlap.",
+    "wgan-lp": "As WGAN-GP, but the penalty is **one-sided**: only slopes above 1 are penalised, so the critic "
+               "stays 1-Lipschitz without being forced to slope 1 everywhere.",
+    "wgan-clip": "The critic is kept (roughly) **1-Lipschitz by clipping** every weight to [−c, c] after each update. "
+                 "Too large a c and the bound is loose; too small and the critic is nearly flat, so the generator's "
+                 "gradients vanish. The W estimate is W1 up to an unknown scale.",
+    "sngan": "Every critic layer is divided by its largest singular value (**spectral normalisation**), so the "
+             "whole critic is at most 1-Lipschitz by construction; no penalty, no clipping.",
+    "gan": "A vanilla GAN: the discriminator D = sigmoid(f) classifies real vs fake and the generator minimises "
+           "log(1 − D(G(z))). When real and fake do not overlap, the optimal D saturates and the generator's "
+           "gradient vanishes (JS divergence stuck at log 2).",
+    "nsgan": "The non-saturating GAN: the generator maximises log D(G(z)) instead, which keeps gradients alive "
+             "but still follows JS divergence: watch for **mode collapse** (points hopping between a few modes).",
+}
+
+ALGO = [
+    ("loop", "for each generator step:"),
+    ("critic", "    for k in 1..n_critic:            # critic steps"),
+    ("critic", "        x ~ P_data,  z ~ N(0, I),  x̃ = G(z)"),
+    ("critic", "        L_C = E[f(x̃)] − E[f(x)] (+ λ·penalty)"),
+    ("critic", "        f ← f − lr_c · ∇L_C   (then clip, if WGAN-clip)"),
+    ("generator", "    z ~ N(0, I)"),
+    ("generator", "    L_G = −E[f(G(z))]"),
+    ("generator", "    G ← G − lr_g · ∇L_G"),
+]
+
+
+def pseudo_code(active: str) -> None:
+    """The WGAN algorithm with the part that ran last highlighted."""
+    rows = []
+    for part, line in ALGO:
+        text = html.escape(line)
+        on = active == part or (active == "loop")
+        rows.append(f"<span style='background:{'#ffe3d6' if on else 'transparent'};display:block'>{text}</span>")
+    st.html("<pre style='font-size:0.85rem;line-height:1.35;padding:0.6rem;border-radius:6px;"
+            "background:#f6f6f4;white-space:pre'>" + "".join(rows) + "</pre>")
+
+
+def status_line(handle: RunHandle, snap: dict) -> None:
+    age = time.monotonic() - snap.get("received", time.monotonic())
+    rate = _rate(handle, snap)
+    parts = [f"generator step **{snap['gen_steps']:,}**", f"critic steps {snap['critic_steps']:,}"]
+    if handle.playing and rate is not None:
+        parts.append(f"{rate:,.0f} generator steps/s")
+    if handle.playing and age > QUEUED_AFTER_S:
+        parts.append("⏳ queued: the server is busy, your run continues in a moment")
+    elif handle.playing:
+        parts.append("● training")
+    else:
+        parts.append("paused")
+    st.markdown(" · ".join(parts))
+    if snap.get("note"):
+        st.info(snap["note"])
+
+
+def _rate(handle: RunHandle, snap: dict) -> float | None:
+    key = f"rate.{handle.rid}"
+    prev = st.session_state.get(key)
+    now = (snap.get("received", 0.0), snap["gen_steps"])
+    if prev is None or now[0] - prev[0] > 3 or now[1] < prev[1]:
+        st.session_state[key] = now + (None,)
+        return None
+    if now[0] - prev[0] < 0.8:
+        return prev[2]
+    rate = (now[1] - prev[1]) / max(now[0] - prev[0], 1e-6)
+    st.session_state[key] = now + (rate,)
+    return rate
+
+
+def metrics(snap: dict) -> None:
+    m, obj = snap["metrics"], OBJECTIVES[snap["config"]["loss"]]
+    c = st.columns(3)
+    if m["modes_total"]:
+        c[0].metric("Modes covered", f"{m['modes_covered']} / {m['modes_total']}")
+        c[1].metric("High-quality share", f"{m['hq_fraction']:.0%}")
+    c[2].metric("Exact W1 (optimal transport)", "…" if m["exact_w1"] is None else f"{m['exact_w1']:.3f}")
+    c = st.columns(3)
+    c[0].metric("Critic W estimate" if obj.wasserstein else "E f(real) − E f(fake)", f"{m['w_estimate']:.3f}",
+                help="E[f(real)] − E[f(fake)] on the last critic batch.")
+    if m["w_corrected"] is not None:
+        c[1].metric("Estimate ÷ max slope", f"{m['w_corrected']:.3f}",
+                    help="Dividing by the critic's largest gradient norm gives a lower bound on W1 for any critic.")
+    if m["max_grad_norm"] is not None:
+        c[2].metric("Critic's max slope", f"{m['max_grad_norm']:.2f}", help="1-Lipschitz means at most 1.")
+
+
+def curves(snap: dict, presenter: bool = False) -> None:
+    cv = snap["curves"]
+    c1, c2, c3 = st.columns(3)
+    specs = [
+        (c1, ["w_estimate", "exact_w1", "w_corrected"], "Distance: critic's estimate vs exact W1"),
+        (c2, ["critic_loss", "gen_loss", "penalty"], "Losses"),
+        (c3, ["modes_covered", "hq_fraction"], "Quality"),
+    ]
+    for col, which, title in specs:
+        with col:
+            st.vega_lite_chart(charts.curves_spec(cv, which, title, presenter=presenter), width="stretch")
+
+
+def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict | None:
+    png, snap = handle.frame_png(render.frame_png, layers=tuple(layers), size=size, presenter=presenter)
+    if png is None:
+        st.info("Starting the run…")
+        return None
+    st.image(png, width=size)
+    return snap
