@@ -21,6 +21,7 @@ if st.session_state[f"{NS}.preset"] and not st.session_state.get(f"{NS}.__cfg_in
     st.session_state.update({f"{NS}.{k}": v for k, v in PRESETS[st.session_state[f"{NS}.preset"]].config.to_dict().items()})
 state.init_config(NS, PRESETS["classroom-gp"].config)
 handle = session.run_handle("train")
+st.session_state[f"{NS}.rid"] = handle.rid
 presenter = st.session_state[f"{NS}.presenter"]
 if presenter:
     st.html("<style>[data-testid='stSidebar'],[data-testid='stHeader']{display:none}"

@@ -1,0 +1,102 @@
+"""Train live under AppTest: controls reach the trainer in its worker process; live vs restart; presets."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import session
+from wgan_core.presets import PRESETS
+
+PAGE = "pages/train_live.py"
+
+
+def worker_snapshot(at, cond, timeout=30.0):
+    """Rerun the page until the worker's newest snapshot for this session satisfies cond."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        snap = session.pool().snaps.get(at.session_state["tl.rid"])
+        if snap is not None and cond(snap):
+            return snap
+        time.sleep(0.3)
+        at.run()
+    raise AssertionError("the worker never published a matching snapshot")
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_page_runs_and_shows_the_view(at):
+    worker_snapshot(at, lambda s: True)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Train live"
+    assert any("Exact W1" in m.label for m in at.metric)
+
+
+def test_live_controls_reach_the_trainer_without_reset(at):
+    at.button[0].click().run()                                  # play
+    worker_snapshot(at, lambda s: s["gen_steps"] > 5)
+    at.select_slider(key="tl.lr_c").set_value(2e-4)
+    at.select_slider(key="tl.lr_g").set_value(5e-4)
+    at.slider(key="tl.n_critic").set_value(3)
+    at.select_slider(key="tl.lam").set_value(1.0).run()
+    snap = worker_snapshot(at, lambda s: s["config"]["lr_c"] == 2e-4)
+    assert snap["config"]["lr_g"] == 5e-4 and snap["config"]["n_critic"] == 3 and snap["config"]["lam"] == 1.0
+    assert snap["gen_steps"] > 5                                  # the same run went on
+    assert at.query_params["lr_c"] == ["0.0002"]
+
+
+def test_structural_change_starts_a_new_run(at):
+    at.selectbox(key="tl.data").set_value("8gaussians").run()
+    snap = worker_snapshot(at, lambda s: s["config"]["data"] == "8gaussians")
+    assert snap["gen_steps"] == 0 and snap["metrics"]["modes_total"] == 8
+
+
+def test_clip_is_disabled_for_gradient_penalty_and_lambda_for_clipping(at):
+    assert at.select_slider(key="tl.clip").disabled
+    assert not at.select_slider(key="tl.lam").disabled
+    at.selectbox(key="tl.loss").set_value("wgan-clip").run()
+    assert not at.select_slider(key="tl.clip").disabled
+    assert at.select_slider(key="tl.lam").disabled
+
+
+@pytest.mark.parametrize("name", ["seed-wgan-clip", "gan-collapse", "lambda-zero"])
+def test_presets_set_what_they_say(at, name):
+    next(b for b in at.button if b.key == f"tl.btn.{name}").click().run()
+    want = PRESETS[name].config
+    snap = worker_snapshot(at, lambda s: s["config"] == want.to_dict())
+    assert snap["config"]["loss"] == want.loss
+    assert at.query_params["loss"] == [want.loss]
+
+
+def test_preset_and_settings_from_the_url():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["preset"] = "classroom-8g"
+    at.run()
+    assert not at.exception
+    assert at.session_state["tl.data"] == "8gaussians"
+
+
+@pytest.mark.parametrize("bad", [{"lr_c": "nan"}, {"width": "-5"}, {"loss": "☃"}, {"layers": "x,y"},
+                                 {"speed": "warp"}, {"preset": "nope"}, {"n_critic": "1e9"}])
+def test_bad_url_parameters_fall_back_with_a_note(bad):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in bad.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    assert at.warning and "not valid" in at.warning[0].value
+
+
+def test_single_steps(at):
+    worker_snapshot(at, lambda s: True)
+    next(b for b in at.button if b.label == "Critic step").click().run()
+    snap = worker_snapshot(at, lambda s: s["critic_steps"] == 1)
+    assert snap["gen_steps"] == 0
+    next(b for b in at.button if b.label == "Generator step").click().run()
+    worker_snapshot(at, lambda s: s["gen_steps"] == 1)
