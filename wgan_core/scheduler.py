@@ -39,6 +39,7 @@ class Slot:
     budget: float = 0.0                # token bucket for the speed cap
     note: str = ""
     version: int = 0
+    serial: int = 0
     refilled: float = field(default_factory=time.monotonic)
 
 
@@ -123,7 +124,7 @@ class Scheduler:
                 s.last_snap, s.want_snap = now, False
                 if snap["metrics"]["exact_w1"] is not None:
                     s.last_exact = now
-                snap.update(version=s.version, playing=s.playing, note=s.note, speed=s.speed,
+                snap.update(version=s.version, serial=s.serial, playing=s.playing, note=s.note, speed=s.speed,
                             frame_interval=interval)
                 self.publish(s.rid, snap)
 

@@ -32,6 +32,7 @@ class Worker:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.sched = Scheduler(self._publish)
+        self.serial = 0                              # one number per run created: a new run, a new number
 
     def _publish(self, rid: str, snap: dict) -> None:
         self.conn.send(("snap", rid, snap))
@@ -64,6 +65,8 @@ class Worker:
         dataset = from_points(points) if points is not None else None
         old = self.sched.slots.get(rid)
         slot = Slot(rid, Run(cfg, dataset=dataset, device=payload.get("device")))
+        self.serial += 1
+        slot.serial = self.serial
         if old is not None:
             slot.playing, slot.speed = old.playing and payload.get("keep_playing", True), old.speed
             slot.version = old.version
