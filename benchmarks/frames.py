@@ -34,7 +34,7 @@ def measure(url: str, seconds: float, shots: Path | None = None) -> dict:
     with sync_playwright() as p:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(url + "/train-live?preset=classroom-gp")
+        page.goto(url + "/train_live?preset=classroom-gp")
         page.wait_for_selector('[data-testid="stImage"] img', timeout=60000)
         page.get_by_role("button", name="▶ Play").click()
         page.wait_for_timeout(3000)                          # let it warm up

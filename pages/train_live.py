@@ -59,7 +59,8 @@ for col, (label, mode) in zip(b[1:4], [("Step", "iteration"), ("Critic step", "c
         st.session_state[f"{NS}.last_action"] = {"iteration": "loop"}.get(mode, mode)
 if b[4].button("Reset", width="stretch", help="A fresh run with the same settings and seed."):
     handle.reset()
-b[5].select_slider("Speed", list(SPEEDS), key=f"{NS}.speed", label_visibility="collapsed")
+b[5].select_slider("Speed", list(SPEEDS), key=f"{NS}.speed", label_visibility="collapsed",
+                   format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast as possible.")
 handle.speed(SPEEDS[st.session_state[f"{NS}.speed"]])
 b[6].toggle("Presenter", key=f"{NS}.presenter", help="Large view for a projector; also ?presenter=1 in the link.")
 

@@ -36,13 +36,13 @@ EXPLAIN = {
 
 ALGO = [
     ("loop", "for each generator step:"),
-    ("critic", "    for k in 1..n_critic:            # critic steps"),
-    ("critic", "        x ~ P_data,  z ~ N(0, I),  x̃ = G(z)"),
-    ("critic", "        L_C = E[f(x̃)] − E[f(x)] (+ λ·penalty)"),
-    ("critic", "        f ← f − lr_c · ∇L_C   (then clip, if WGAN-clip)"),
-    ("generator", "    z ~ N(0, I)"),
-    ("generator", "    L_G = −E[f(G(z))]"),
-    ("generator", "    G ← G − lr_g · ∇L_G"),
+    ("critic", "  for k in 1..n_critic:"),
+    ("critic", "    x ~ P_data, z ~ N(0,I), x̃ = G(z)"),
+    ("critic", "    L_C = E f(x̃) − E f(x) + λ·penalty"),
+    ("critic", "    f ← f − lr_c·∇L_C ; clip if WGAN-clip"),
+    ("generator", "  z ~ N(0,I)"),
+    ("generator", "  L_G = −E f(G(z))"),
+    ("generator", "  G ← G − lr_g·∇L_G"),
 ]
 
 
@@ -53,7 +53,7 @@ def pseudo_code(active: str) -> None:
         text = html.escape(line)
         on = active == part or (active == "loop")
         rows.append(f"<span style='background:{'#ffe3d6' if on else 'transparent'};display:block'>{text}</span>")
-    st.html("<pre style='font-size:0.85rem;line-height:1.35;padding:0.6rem;border-radius:6px;"
+    st.html("<pre style='font-size:0.82rem;line-height:1.35;overflow-x:auto;padding:0.6rem;border-radius:6px;"
             "background:#f6f6f4;white-space:pre'>" + "".join(rows) + "</pre>")
 
 
@@ -94,9 +94,12 @@ def metrics(snap: dict) -> None:
     if m["modes_total"]:
         c[0].metric("Modes covered", f"{m['modes_covered']} / {m['modes_total']}")
         c[1].metric("High-quality share", f"{m['hq_fraction']:.0%}")
-    c[2].metric("Exact W1 (optimal transport)", "…" if m["exact_w1"] is None else f"{m['exact_w1']:.3f}")
+    c[2].metric("Exact W1", "…" if m["exact_w1"] is None else f"{m['exact_w1']:.3f}",
+                help="Optimal transport cost between 400 generated and 400 real points (POT, exact).")
     c = st.columns(3)
-    c[0].metric("Critic W estimate" if obj.wasserstein else "E f(real) − E f(fake)", f"{m['w_estimate']:.3f}",
+    w = m["w_estimate"]
+    c[0].metric("Critic W estimate" if obj.wasserstein else "E f(real) − E f(fake)",
+                f"{w:.3f}" if w == w else "—",
                 help="E[f(real)] − E[f(fake)] on the last critic batch.")
     if m["w_corrected"] is not None:
         c[1].metric("Estimate ÷ max slope", f"{m['w_corrected']:.3f}",
