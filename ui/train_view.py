@@ -122,7 +122,7 @@ def curves(snap: dict, presenter: bool = False) -> None:
 
 
 def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict | None:
-    png, snap = handle.frame_png(render.frame_png, layers=tuple(layers), size=size, presenter=presenter)
+    png, snap = handle.frame_png(render.frame_jpeg, layers=tuple(layers), size=size, presenter=presenter)
     if png is None:
         st.info("Starting the run…")
         return None
