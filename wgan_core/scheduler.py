@@ -20,7 +20,8 @@ import numpy as np
 from .trainer import Run, snapshot_many, stack_key, train
 
 MIN_FRAME_S = 0.12      # fastest snapshot rate of one run (~8 frames/s)
-EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run
+EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
+EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
 IDLE_PAUSE_S = 180.0    # pause a run nobody has looked at for this long
 
 
@@ -49,6 +50,7 @@ class Scheduler:
         self.publish, self.burst_s, self.snap_share = publish, burst_s, snap_share
         self.step_cost: dict[tuple, float] = {}      # seconds per generator step, per stack key (EMA)
         self.snap_cost = 0.01                        # seconds per run snapshot (EMA)
+        self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
         self.waited: dict[tuple, float] = {}
 
     # -- one turn -------------------------------------------------------------------------
@@ -98,8 +100,13 @@ class Scheduler:
         active = sum(1 for s in self.slots.values() if s.playing) or 1
         return max(MIN_FRAME_S, active * self.snap_cost / self.snap_share)
 
+    def exact_interval(self) -> float:
+        """Seconds between two exact-W1 measurements of a run (stretches with the number of runs)."""
+        active = sum(1 for s in self.slots.values() if s.playing) or 1
+        return max(EXACT_EVERY_S, active * self.exact_cost / EXACT_SHARE)
+
     def _snapshots(self, now: float) -> None:
-        interval = self.frame_interval()
+        interval, exact_every = self.frame_interval(), self.exact_interval()
         due = [s for s in self.slots.values()
                if s.want_snap or (s.playing and now - s.last_snap >= interval)]
         for s in self.slots.values():                     # refill speed-capped budgets
@@ -110,15 +117,18 @@ class Scheduler:
         for s in due:
             by_key.setdefault(stack_key(s.run), []).append(s)
         for slots in by_key.values():
-            exact = [now - s.last_exact >= EXACT_EVERY_S or s.want_snap for s in slots]
-            t0 = time.perf_counter()
+            exact = [now - s.last_exact >= exact_every or s.want_snap for s in slots]
             snaps = []
             for flag in (True, False):                   # exact W1 only where due
                 group = [s for s, e in zip(slots, exact) if e == flag]
                 if group:
+                    t0 = time.perf_counter()
                     snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag)))
-            dt = (time.perf_counter() - t0) / len(slots)
-            self.snap_cost = 0.8 * self.snap_cost + 0.2 * dt
+                    dt = (time.perf_counter() - t0) / len(group)
+                    if flag:
+                        self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
+                    else:
+                        self.snap_cost = 0.8 * self.snap_cost + 0.2 * dt
             for s, snap in snaps:
                 s.version += 1
                 s.last_snap, s.want_snap = now, False
