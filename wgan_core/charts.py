@@ -90,7 +90,7 @@ def curves_spec(curves: dict, which: list[str], title: str, height: int = 220, p
         layers.append({"transform": [{"filter": {"field": "series", "oneOf": measured}}],
                        "mark": {"type": "point", "filled": True, "size": sz["point"], "opacity": 1}})
     return {
-        "$schema": SCHEMA,
+        "$schema": SCHEMA, "autosize": {"type": "fit-x", "contains": "padding"},
         "title": {"text": title, "anchor": "start", "fontSize": sz["title"]},
         "width": "container", "height": int(height),
         "data": {"values": values},
