@@ -49,9 +49,21 @@ def _raw(name: str) -> str | None:
     return values[-1] if values else None
 
 
+def _restore(ns: str) -> None:
+    """Put back widget values Streamlit dropped while another page was shown.
+
+    Streamlit deletes the state of widgets that were not drawn in a run, so after
+    a visit to another page every slider would start from its default again.
+    `values` keeps a copy of what the page last used; here it goes back in.
+    """
+    for name, value in st.session_state.get(f"{ns}.__saved", {}).items():
+        st.session_state.setdefault(f"{ns}.{name}", value)
+
+
 def init(ns: str, params: dict[str, Param]) -> None:
     """Seed the widget keys of namespace ``ns`` from the URL, once per session."""
     if st.session_state.get(f"{ns}.__init"):
+        _restore(ns)
         return
     notes = []
     for name, p in params.items():
@@ -74,6 +86,7 @@ def init(ns: str, params: dict[str, Param]) -> None:
 def init_config(ns: str, base: TrainConfig) -> None:
     """Seed the TrainConfig widgets of ``ns`` from the URL (lenient TrainConfig parsing), once."""
     if st.session_state.get(f"{ns}.__cfg_init"):
+        _restore(ns)
         return
     params = {k: st.query_params.get_all(k) for k in TrainConfig.fields() if st.query_params.get_all(k)}
     cfg, notes = TrainConfig.from_query(params, base)
@@ -85,12 +98,15 @@ def init_config(ns: str, base: TrainConfig) -> None:
 
 
 def values(ns: str, names) -> dict[str, Any]:
-    return {n: st.session_state[f"{ns}.{n}"] for n in names}
+    """The current values of ``names`` (and a copy kept for when the page is shown again)."""
+    vals = {n: st.session_state[f"{ns}.{n}"] for n in names}
+    st.session_state.setdefault(f"{ns}.__saved", {}).update(vals)
+    return vals
 
 
 def config(ns: str) -> TrainConfig:
     """The TrainConfig the widgets of ``ns`` describe (invalid combinations fall back field by field)."""
-    cfg, _ = TrainConfig.from_dict(values(ns, TrainConfig.fields()))
+    cfg, _ = TrainConfig.from_dict(values(ns, list(TrainConfig.fields())))
     return cfg
 
 
