@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -91,7 +92,11 @@ class Pool:
             else:
                 self._reply(rid, (kind, payload))
         w.alive = False
-        if not self.closed:
+        try:
+            code = w.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            code = None
+        if not self.closed and code not in (-signal.SIGTERM, -signal.SIGINT):   # stopped on purpose: stay down
             self._replace(w)
 
     def _reply(self, rid: str, item) -> None:

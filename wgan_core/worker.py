@@ -146,7 +146,10 @@ def _rss_bytes() -> int:
 def main(argv: list[str]) -> None:
     configure_threads(1)
     host, port, key = argv[0], int(argv[1]), bytes.fromhex(os.environ.pop("EARTHMOVER_WORKER_KEY"))
-    conn = Client((host, port), authkey=key)
+    try:
+        conn = Client((host, port), authkey=key)
+    except OSError:
+        return                                       # the server is gone already: nothing to do
     try:
         Worker(conn).serve()
     except (EOFError, ConnectionError, BrokenPipeError):

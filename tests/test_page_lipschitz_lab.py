@@ -1,0 +1,62 @@
+"""Lipschitz lab under AppTest: the experiments run as worker jobs; controls change the results; bad links warn."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "lipschitz_lab.py")
+
+
+def url(at, key: str) -> str:
+    """A query parameter's value (AppTest gives a list or a string depending on who set it)."""
+    v = at.query_params[key]
+    return v[-1] if isinstance(v, list) else v
+
+
+def page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["steps"] = "100"                       # keep the jobs short
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def clip_sentence(at) -> str:
+    return next(m.value for m in at.markdown if "sit exactly at ±c" in m.value)
+
+
+def test_page_shows_all_four_parts():
+    at = page()
+    assert not at.exception and not at.error
+    assert [h.value for h in at.header] == ["1 · Slopes along the interpolates", "2 · Where the weights sit",
+                                           "3 · Gradients through a deep critic", "4 · What each critic looks like"]
+    assert len(at.image) == 4                              # one value surface per method
+    assert at.status[0].state == "complete"
+    assert "(c = 0.01)" in clip_sentence(at)
+    verdicts = " ".join(m.value for m in at.markdown if m.value.startswith("**WGAN-GP**"))
+    assert "mean" in verdicts
+
+
+def test_clip_value_changes_the_experiment_and_the_url():
+    at = page()
+    before = clip_sentence(at)
+    at.select_slider(key="ll.clip").set_value(0.1).run()
+    assert not at.exception
+    after = clip_sentence(at)
+    assert "(c = 0.1)" in after and after != before
+    assert url(at, "clip") == "0.1"
+
+
+def test_data_and_seed_come_from_the_link():
+    at = page(data="8gaussians", seed="3", lam="1")
+    assert not at.exception
+    assert at.session_state["ll.data"] == "8gaussians" and at.session_state["ll.seed"] == 3
+    assert at.session_state["ll.lam"] == 1.0
+    assert "8 Gaussians" in at.status[0].label
+
+
+@pytest.mark.parametrize("bad", [{"clip": "nan"}, {"steps": "1e9"}, {"data": "☃"}, {"lam": "-3"}, {"seed": "x"}])
+def test_bad_url_parameters_fall_back_with_a_note(bad):
+    at = page(**bad)
+    assert not at.exception
+    assert at.warning and "not valid" in at.warning[0].value
