@@ -98,14 +98,16 @@ def metrics(snap: dict) -> None:
                 help="Optimal transport cost between 400 generated and 400 real points (POT, exact).")
     c = st.columns(3)
     w = m["w_estimate"]
-    c[0].metric("Critic W estimate" if obj.wasserstein else "E f(real) − E f(fake)",
+    c[0].metric("W estimate" if obj.wasserstein else "E f(real) − E f(fake)",
                 f"{w:.3f}" if w == w else "—",
-                help="E[f(real)] − E[f(fake)] on the last critic batch.")
+                help="The critic's E[f(real)] − E[f(fake)] on its last batch.")
     if m["w_corrected"] is not None:
-        c[1].metric("Estimate ÷ max slope", f"{m['w_corrected']:.3f}",
-                    help="Dividing by the critic's largest gradient norm gives a lower bound on W1 for any critic.")
+        c[1].metric("÷ max slope", f"{m['w_corrected']:.3f}",
+                    help="The W estimate divided by the critic's largest gradient norm: "
+                         "a lower bound on W1 that holds for any critic.")
     if m["max_grad_norm"] is not None:
-        c[2].metric("Critic's max slope", f"{m['max_grad_norm']:.2f}", help="1-Lipschitz means at most 1.")
+        c[2].metric("Max slope", f"{m['max_grad_norm']:.2f}",
+                    help="The critic's largest gradient norm seen (grid and interpolates); 1-Lipschitz means at most 1.")
 
 
 def curves(snap: dict, presenter: bool = False) -> None:

@@ -1,0 +1,84 @@
+"""The real app in a real browser: Debian's Chromium driven by Playwright, the app started as the README does.
+
+Screenshots go to tests/output/ (look at them).
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
+
+OUT = ROOT / "tests" / "output"
+PAGES = ["", "why_gans_fail", "wasserstein_1d", "train_live", "lipschitz_lab", "compare", "images"]
+IMG = '[data-testid="stImage"] img'
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture(scope="module")
+def app():
+    with app_server() as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=60000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60000)
+    return page
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_opens_without_an_exception(app, browser, name):
+    page = open_page(browser, f"{app}/{name}")
+    page.wait_for_selector("h1", timeout=90000)
+    page.wait_for_timeout(3000)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"page_{name or 'home'}.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in page.content()
+    page.close()
+
+
+def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
+    page = open_page(browser, f"{app}/train_live?preset=classroom-gp")
+    page.wait_for_selector(IMG, timeout=60000)
+    first = page.locator(IMG).get_attribute("src")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"(s) => document.querySelector('{IMG}').getAttribute('src') != s", arg=first,
+                           timeout=30000)
+    page.wait_for_function("() => /generator step \\*?\\*?[1-9]/.test(document.body.innerText)", timeout=30000)
+    # move the critic learning-rate slider one notch with the keyboard: the URL and the training follow
+    slider = page.get_by_role("slider", name="Critic learning rate")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")                         # 0.001 -> 0.0005, the next option down
+    page.wait_for_function("() => location.search.includes('lr_c=0.0005')", timeout=20000)
+    assert "0.0005" in page.get_by_text("0.0005").first.inner_text()
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=20000)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / "train_live_trained.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_a_bad_link_gets_a_note_not_a_traceback(app, browser):
+    page = open_page(browser, f"{app}/train_live?lr_c=nan&width=-3&loss=%3Cscript%3E&preset=nope")
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=60000)
+    assert "not valid" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
