@@ -9,7 +9,10 @@
    optimizers), for WGAN-GP and WGAN-clip, one torch thread, measured
    interleaved (seed, engine, seed, engine, ...) so that load from other
    processes hits both alike; the ratio is the median of the rounds' ratios.
-   On the CPU, and on CUDA too when there is one.
+   On the CPU, steps/s are per second of this process's CPU time (with one
+   thread, the wall-clock rate of an idle machine; robust when other processes
+   share the cores), and the wall-clock ratio is shown beside; on CUDA (when
+   there is one) wall-clock time.
 2. Time to coverage of the presets 'classroom-gp' and 'classroom-8g': training
    seconds and generator steps until ``snapshot()['metrics']['modes_covered']``
    equals ``modes_total``, checked after every ~0.5 s of training (snapshot
@@ -49,35 +52,45 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def seed_rate(method: str, seconds: float, device: str) -> float:
+def _rates(steps: int, cpu0: float, wall0: float, device: str) -> tuple[float, float]:
+    """(steps per CPU second, or per wall second on CUDA; steps per wall second)."""
+    _sync(device)
+    wall = time.perf_counter() - wall0
+    cpu = wall if device.startswith("cuda") else time.process_time() - cpu0
+    return steps / cpu, steps / wall
+
+
+def seed_rate(method: str, seconds: float, device: str) -> tuple[float, float]:
+    """The seed loop's critic steps per second, timed by the loop itself (its set-up not counted)."""
     out = seed_loop.run(method, seconds, device=device)
-    return out["critic_steps"] / out["seconds"]
+    cpu = out["seconds"] if device.startswith("cuda") else out["cpu_seconds"]
+    return out["critic_steps"] / cpu, out["critic_steps"] / out["seconds"]
 
 
-def engine_rate(run: Run, seconds: float, device: str) -> float:
+def engine_rate(run: Run, seconds: float, device: str) -> tuple[float, float]:
     """Critic steps per second of ``run`` trained in bursts for about ``seconds``."""
     _sync(device)
-    steps, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    steps, cpu0, wall0 = 0, time.process_time(), time.perf_counter()
+    while time.perf_counter() - wall0 < seconds:
         run.step(BURST)
         steps += BURST * run.config.n_critic
-    _sync(device)
-    return steps / (time.perf_counter() - t0)
+    return _rates(steps, cpu0, wall0, device)
 
 
-def compare(method: str, device: str, seconds: float, rounds: int) -> tuple[float, float, float]:
-    """Median seed and engine critic steps/s and the median of the per-round ratios."""
+def compare(method: str, device: str, seconds: float, rounds: int) -> tuple[float, float, float, float]:
+    """Median seed and engine critic steps/s, the median of the rounds' ratios, and the same for wall time."""
     run = Run(presets.get("seed-" + method).config, device=device)
     run.step(BURST)                                                   # warm-up
     seed_loop.run(method, 0.2, device=device)
-    seeds, engines, ratios = [], [], []
+    seeds, engines, ratios, walls = [], [], [], []
     for _ in range(rounds):
-        s = seed_rate(method, seconds, device)
-        e = engine_rate(run, seconds, device)
-        seeds.append(s), engines.append(e), ratios.append(e / s)
+        s, s_wall = seed_rate(method, seconds, device)
+        e, e_wall = engine_rate(run, seconds, device)
+        seeds.append(s), engines.append(e), ratios.append(e / s), walls.append(e_wall / s_wall)
     if run.status != "ok":
         raise RuntimeError(f"engine run {method} on {device}: {run.message}")
-    return statistics.median(seeds), statistics.median(engines), statistics.median(ratios)
+    return (statistics.median(seeds), statistics.median(engines), statistics.median(ratios),
+            statistics.median(walls))
 
 
 def time_to_coverage(name: str, device: str, cap: float, check_every: float = 0.5) -> tuple[float | None, int]:
@@ -106,13 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.rounds} interleaved rounds "
-          f"of {args.seconds:g} s each")
-    print(f"{'method':<10} {'device':<6} {'seed steps/s':>13} {'engine steps/s':>15} {'ratio':>7}")
+          f"of {args.seconds:g} s each; critic steps per CPU second (CUDA: per wall second)")
+    print(f"{'method':<10} {'device':<6} {'seed steps/s':>13} {'engine steps/s':>15} {'ratio':>7} {'wall ratio':>11}")
     cpu_ratios = {}
     for device in devices:
         for method in METHODS:
-            s, e, ratio = compare(method, device, args.seconds, args.rounds)
-            print(f"{method:<10} {device:<6} {s:>13.0f} {e:>15.0f} {ratio:>6.2f}x", flush=True)
+            s, e, ratio, wall = compare(method, device, args.seconds, args.rounds)
+            print(f"{method:<10} {device:<6} {s:>13.0f} {e:>15.0f} {ratio:>6.2f}x {wall:>10.2f}x", flush=True)
             if device == "cpu":
                 cpu_ratios[method] = ratio
     if "cuda" in devices:

@@ -1,7 +1,7 @@
 """Compare: GAN, WGAN-clip, WGAN-GP (and LP, spectral norm) trained side by side from the same start."""
 import streamlit as st
 
-from ui import session, state
+from ui import session, share, state
 from wgan_core import lab, render
 from wgan_core.datasets import DATASETS
 from wgan_core.objectives import OBJECTIVES
@@ -183,3 +183,4 @@ st.caption("The W estimate E f(real) − E f(fake) equals W1 only for the best 1
            "no W curve. Exact W1 is measured between 400 generated and 400 real points; even a perfect generator "
            "stays near the dashed line.")
 charts()
+share.link_box(page="compare")

@@ -4,6 +4,11 @@ Widget keys are f"{ns}.{field}", seeded from the URL by `ui.state.init_config`.
 Controls the chosen objective does not use are disabled with the reason
 (clip only for WGAN-clip, lambda only for the penalties). Option lists always
 contain the current value, so any valid value from a link can be shown.
+
+Classroom mode (as TensorFlow Playground's): a link with ``show=lr_c,lam,presets``
+shows only the named controls (`CONTROLS`); the others keep the link's values,
+hidden. ``lock=1`` disables the controls that start a new run (objective, data,
+network, seed, presets), so a class stays on the set-up the teacher chose.
 """
 from __future__ import annotations
 
@@ -22,6 +27,75 @@ WIDTHS = [8, 16, 32, 64, 128, 256, 512]
 BATCHES = [16, 32, 64, 128, 256, 512, 1024]
 
 
+# Every control a teacher can show or hide, in sidebar order: URL name -> label.
+CONTROLS = {
+    "presets": "Presets", "lr_c": "Critic learning rate", "lr_g": "Generator learning rate",
+    "n_critic": "Critic steps (n_critic)", "clip": "Clip value c", "lam": "Penalty weight λ",
+    "loss": "Objective", "data": "Data", "width": "Width", "depth": "Depth",
+    "act_g": "Generator activation", "act_c": "Critic activation", "batch": "Batch",
+    "z_dim": "Noise dimension", "optimizer": "Optimizer", "seed": "Seed", "beta1": "Adam β1", "beta2": "Adam β2",
+}
+NETWORK = ("width", "depth", "act_g", "act_c", "batch", "z_dim", "optimizer", "seed", "beta1", "beta2")
+MAX_SHOW_LEN = 400
+
+
+def parse_show(raw: str | None) -> tuple[frozenset | None, list[str]]:
+    """The controls named in a ``show=`` value (None: all) and a note for each unknown name."""
+    if raw is None:
+        return None, []
+    if len(raw) > MAX_SHOW_LEN:
+        return None, ["URL parameter 'show' is too long; showing every control."]
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    bad = [n for n in names if n not in CONTROLS]
+    notes = [f"URL parameter 'show' names controls that do not exist: {', '.join(n[:20] for n in bad[:5])} "
+             f"(known: {', '.join(CONTROLS)})."] if bad else []
+    return frozenset(n for n in names if n in CONTROLS), notes
+
+
+def show_query(shown) -> str:
+    """The ``show=`` value for a set of control names, in sidebar order."""
+    return ",".join(n for n in CONTROLS if n in set(shown))
+
+
+def _raw(name: str) -> str | None:
+    values = st.query_params.get_all(name)
+    return values[-1] if values else None
+
+
+def init_classroom(ns: str) -> None:
+    """Read ``show`` and ``lock`` from the URL once per session (notes for bad values)."""
+    if st.session_state.get(f"{ns}.__class_init"):
+        return
+    shown, notes = parse_show(_raw("show"))
+    lock_raw = _raw("lock")
+    try:
+        lock = state.flag(lock_raw) if lock_raw is not None else False
+    except ValueError:
+        lock, notes = False, notes + ["URL parameter 'lock' must be 1 or 0; the controls stay unlocked."]
+    st.session_state[f"{ns}.show"], st.session_state[f"{ns}.lock"] = shown, lock
+    st.session_state[f"{ns}.__notes"] = st.session_state.get(f"{ns}.__notes", []) + notes
+    st.session_state[f"{ns}.__class_init"] = True
+
+
+def visible(ns: str, name: str) -> bool:
+    shown = st.session_state.get(f"{ns}.show")
+    return shown is None or name in shown
+
+
+def locked(ns: str) -> bool:
+    return bool(st.session_state.get(f"{ns}.lock"))
+
+
+def classroom_params(ns: str) -> dict[str, str]:
+    """The ``show`` / ``lock`` URL parameters of this session (empty when it is not in classroom mode)."""
+    out = {}
+    if st.session_state.get(f"{ns}.show") is not None:
+        out["show"] = show_query(st.session_state[f"{ns}.show"])
+    if locked(ns):
+        out["lock"] = "1"
+    return out
+
+
 def _opts(options: list, key: str) -> list:
     current = st.session_state.get(key)
     return sorted(set(options) | ({current} if current is not None else set()))
@@ -38,10 +112,13 @@ def apply_preset(ns: str, name: str) -> None:
 
 
 def preset_buttons(ns: str) -> None:
-    st.caption("One click loads a complete set-up.")
+    if not visible(ns, "presets"):
+        return
+    st.subheader("Presets")
+    st.caption("One click loads a complete set-up." if not locked(ns) else "Locked by the teacher's link.")
     for name, p in PRESETS.items():
         st.button(p.label, key=f"{ns}.btn.{name}", on_click=apply_preset, args=(ns, name),
-                  help=p.watch, width="stretch",
+                  help=p.watch, width="stretch", disabled=locked(ns),
                   type="primary" if st.session_state.get(f"{ns}.preset") == name else "secondary")
 
 
@@ -49,35 +126,67 @@ def live_controls(ns: str) -> None:
     """Learning rates, n_critic, clip and lambda: they act on the running training at the next step."""
     k = lambda f: f"{ns}.{f}"
     obj = OBJECTIVES[st.session_state[k("loss")]]
-    st.select_slider("Critic learning rate", _opts(LRS, k("lr_c")), key=k("lr_c"), format_func=_num)
-    st.select_slider("Generator learning rate", _opts(LRS, k("lr_g")), key=k("lr_g"), format_func=_num)
-    st.slider("Critic steps per generator step (n_critic)", 1, max(20, st.session_state[k("n_critic")]),
-              key=k("n_critic"))
-    st.select_slider("Clip value c", _opts(CLIPS, k("clip")), key=k("clip"), format_func=_num,
-                     disabled="clip" not in obj.knobs,
-                     help="Every critic weight is clipped to [-c, c]." if "clip" in obj.knobs
-                     else f"Only WGAN-clip clips weights; {obj.label} does not.")
-    st.select_slider("Penalty weight λ", _opts(LAMS, k("lam")), key=k("lam"), format_func=_num,
-                     disabled="lam" not in obj.knobs,
-                     help="Weight of the gradient penalty." if "lam" in obj.knobs
-                     else f"Only WGAN-GP and WGAN-LP use a penalty; {obj.label} does not.")
+    if not any(visible(ns, n) for n in ("lr_c", "lr_g", "n_critic", "clip", "lam")):
+        return
+    st.subheader("Acts live")
+    if visible(ns, "lr_c"):
+        st.select_slider("Critic learning rate", _opts(LRS, k("lr_c")), key=k("lr_c"), format_func=_num)
+    if visible(ns, "lr_g"):
+        st.select_slider("Generator learning rate", _opts(LRS, k("lr_g")), key=k("lr_g"), format_func=_num)
+    if visible(ns, "n_critic"):
+        st.slider("Critic steps per generator step (n_critic)", 1, max(20, st.session_state[k("n_critic")]),
+                  key=k("n_critic"))
+    if visible(ns, "clip"):
+        st.select_slider("Clip value c", _opts(CLIPS, k("clip")), key=k("clip"), format_func=_num,
+                         disabled="clip" not in obj.knobs,
+                         help="Every critic weight is clipped to [-c, c]." if "clip" in obj.knobs
+                         else f"Only WGAN-clip clips weights; {obj.label} does not.")
+    if visible(ns, "lam"):
+        st.select_slider("Penalty weight λ", _opts(LAMS, k("lam")), key=k("lam"), format_func=_num,
+                         disabled="lam" not in obj.knobs,
+                         help="Weight of the gradient penalty." if "lam" in obj.knobs
+                         else f"Only WGAN-GP and WGAN-LP use a penalty; {obj.label} does not.")
 
 
-def structural_controls(ns: str) -> None:
-    """Objective, data, architecture, optimizer, seed: a change starts a fresh run."""
+def data_label(name: str) -> str:
+    return DATASETS[name].label if name in DATASETS else {"custom": "Your own data"}.get(name, name)
+
+
+def structural_controls(ns: str, custom: bool = False) -> None:
+    """Objective, data, architecture, optimizer, seed: a change starts a fresh run.
+
+    ``custom``: the session has its own points, so "Your own data" is a choice.
+    """
     k = lambda f: f"{ns}.{f}"
-    data = [d for d in DATASETS] + ([st.session_state[k("data")]] if st.session_state[k("data")] not in DATASETS else [])
-    st.selectbox("Objective", list(OBJECTIVES), key=k("loss"), format_func=lambda n: OBJECTIVES[n].label)
-    st.selectbox("Data", data, key=k("data"), format_func=lambda n: DATASETS[n].label if n in DATASETS else n)
-    with st.expander("Network, optimizer and seed"):
-        c1, c2 = st.columns(2)
-        c1.selectbox("Width", _opts(WIDTHS, k("width")), key=k("width"))
-        c2.selectbox("Depth", [1, 2, 3, 4, 5, 6], key=k("depth"))
-        c1.selectbox("Generator activation", ACTIVATIONS, key=k("act_g"))
-        c2.selectbox("Critic activation", ACTIVATIONS, key=k("act_c"))
-        c1.selectbox("Batch", _opts(BATCHES, k("batch")), key=k("batch"))
-        c2.selectbox("Noise dimension", list(range(1, 17)), key=k("z_dim"))
-        c1.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"))
-        c2.number_input("Seed", 0, 2**31 - 1, key=k("seed"), step=1)
-        c1.select_slider("Adam β1", _opts([0.0, 0.5, 0.9], k("beta1")), key=k("beta1"))
-        c2.select_slider("Adam β2", _opts([0.9, 0.99, 0.999], k("beta2")), key=k("beta2"))
+    if not any(visible(ns, n) for n in ("loss", "data", *NETWORK)):
+        return
+    st.subheader("Starts a new run")
+    lock = locked(ns)
+    if lock:
+        st.caption("🔒 Locked by the teacher's link.")
+    data = [d for d in DATASETS] + (["custom"] if custom or st.session_state[k("data")] == "custom" else [])
+    data += [] if st.session_state[k("data")] in data else [st.session_state[k("data")]]
+    if visible(ns, "loss"):
+        st.selectbox("Objective", list(OBJECTIVES), key=k("loss"), format_func=lambda n: OBJECTIVES[n].label,
+                     disabled=lock)
+    if visible(ns, "data"):
+        st.selectbox("Data", data, key=k("data"), format_func=data_label, disabled=lock)
+    shown = [n for n in NETWORK if visible(ns, n)]
+    if not shown:
+        return
+    widgets = {
+        "width": lambda c: c.selectbox("Width", _opts(WIDTHS, k("width")), key=k("width"), disabled=lock),
+        "depth": lambda c: c.selectbox("Depth", [1, 2, 3, 4, 5, 6], key=k("depth"), disabled=lock),
+        "act_g": lambda c: c.selectbox("Generator activation", ACTIVATIONS, key=k("act_g"), disabled=lock),
+        "act_c": lambda c: c.selectbox("Critic activation", ACTIVATIONS, key=k("act_c"), disabled=lock),
+        "batch": lambda c: c.selectbox("Batch", _opts(BATCHES, k("batch")), key=k("batch"), disabled=lock),
+        "z_dim": lambda c: c.selectbox("Noise dimension", list(range(1, 17)), key=k("z_dim"), disabled=lock),
+        "optimizer": lambda c: c.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"), disabled=lock),
+        "seed": lambda c: c.number_input("Seed", 0, 2**31 - 1, key=k("seed"), step=1, disabled=lock),
+        "beta1": lambda c: c.select_slider("Adam β1", _opts([0.0, 0.5, 0.9], k("beta1")), key=k("beta1")),
+        "beta2": lambda c: c.select_slider("Adam β2", _opts([0.9, 0.99, 0.999], k("beta2")), key=k("beta2")),
+    }
+    with st.expander("Network, optimizer and seed", expanded=st.session_state.get(f"{ns}.show") is not None):
+        cols = st.columns(2)
+        for i, name in enumerate(shown):
+            widgets[name](cols[i % 2])

@@ -40,12 +40,18 @@ class Dataset:
 
 
 def _mixture(centers: np.ndarray, std: float) -> Sampler:
+    """x = c_k + std * noise, k uniform over the centres (four tensor operations: this runs every step)."""
     c = torch.as_tensor(centers, dtype=torch.float32)
+    on: dict[torch.device, torch.Tensor] = {c.device: c}
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
-        idx = torch.randint(len(c), (n,), generator=gen, device=gen.device)
-        noise = torch.randn(n, c.shape[1], generator=gen, device=gen.device)
-        return c.to(gen.device)[idx] + std * noise          # (n, 2)
+        dev = gen.device
+        cd = on.get(dev)
+        if cd is None:
+            cd = on[dev] = c.to(dev)
+        idx = torch.randint(len(c), (n,), generator=gen, device=dev)
+        noise = torch.randn(n, c.shape[1], generator=gen, device=dev)
+        return torch.index_select(cd, 0, idx).add_(noise, alpha=std)      # (n, 2)
     return sample
 
 

@@ -1,117 +1,220 @@
-r"""Hand-written critic gradients for piecewise-linear critics (ReLU, LeakyReLU).
+r"""Hand-written gradients for piecewise-linear networks (ReLU, LeakyReLU), in reusable buffers.
 
 Autograd's double backward for the gradient penalty repeats work this size of
-network cannot afford; with a piecewise-linear activation the second derivative
-is zero almost everywhere, so every gradient is a short chain of masked matrix
-products. For a critic with layers :math:`a_l = h_{l-1} W_l + b_l`,
-:math:`h_l = \sigma(a_l) = D_l \odot a_l` (D_l the activation's slope, 1 or the
-leak, per unit), rows R = [real (B) | fake (B) | interpolates (B)]:
+network cannot afford, and at batch 64, width 128 every tensor operation costs
+about as much in overhead as in arithmetic. With a piecewise-linear activation
+the second derivative is zero almost everywhere, so every gradient is a short
+chain of masked matrix products, written here into buffers allocated once per
+stack (no autograd, no allocation in the training loop).
 
-Backward deltas with upstream :math:`c = \partial L / \partial f` (for WGAN,
--1/B on real rows, +1/B on fake rows) and 1 on interpolate rows:
+Notation and the chain for one loss are in `chain`: with inputs augmented by a
+column of ones, :math:`X_{l-1} = [h_{l-1}, 1]`, the gradient with respect to
+layer l's :math:`[W_l; b_l]` is :math:`X_{l-1}^\top \Delta_l`, with
+:math:`\Delta_{l-1} = (\Delta_l W_l^\top) \odot \sigma'(a_{l-1})`.
 
-.. math::
-    \Delta_{L} = c, \qquad \Delta_{l-1} = (\Delta_l W_l^\top) \odot D_{l-1}
-
-On interpolate rows :math:`\Delta_l = \partial f / \partial a_l =: s_l`, so the
-critic's input gradient is :math:`g = s_1 W_1^\top` (B x d) and the penalty is
-:math:`P = \frac{\lambda}{B}\sum_i \varphi(\|g_i\|)`, with
-:math:`\varphi(r) = (r-1)^2` (GP) or :math:`\max(0, r-1)^2` (LP).
-Its gradient flows back through the same chain in the other direction:
+**Critic step.** Rows R = [real (B) | fake (B) | interpolates (B)]; the
+upstream :math:`c = \partial L / \partial f` is -1/B on real rows and +1/B on
+fake rows for WGAN (``Objective.critic_grad`` in general), and 1 on
+interpolate rows, where :math:`\Delta_l = \partial f / \partial a_l =: s_l`.
+The critic's input gradient there is :math:`g = s_1 W_1^\top` (B x d) and the
+penalty is :math:`P = \frac{\lambda}{B}\sum_i \varphi(\|g_i\|)`, with
+:math:`\varphi(r) = (r-1)^2` (GP) or :math:`\max(0, r-1)^2` (LP). Its gradient
+flows back through the same chain in the other direction:
 
 .. math::
     V_1 = \frac{\lambda}{B} \varphi'(r) \frac{g}{r}, \qquad
-    V_{l+1} = (V_l W_l) \odot D_l, \qquad
+    V_{l+1} = (V_l W_l) \odot \sigma'(a_l), \qquad
     \frac{\partial P}{\partial W_l} = V_l^\top s_l
 
-and the loss part is the usual :math:`h_{l-1}^\top \Delta_l` on real and fake
-rows, so both fit one product per layer:
+and the penalty does not depend on the biases (almost everywhere). So on the
+interpolate rows :math:`X_{l-1}` holds :math:`[V_l, 0]` instead of
+:math:`[h_{l-1}, 1]` (the forward pass has used them already), and the one
+product :math:`X_{l-1}^\top \Delta_l` per layer gives the whole gradient of
+:math:`L + P`.
 
-.. math::
-    \frac{\partial (L + P)}{\partial W_l} =
-      [h_{l-1}^{real,fake} ; V_l]^\top \, \Delta_l, \qquad
-    \frac{\partial (L + P)}{\partial b_l} = \textstyle\sum_{real,fake} \Delta_l
-
-The penalty does not depend on the biases (almost everywhere). Tests compare
-every gradient here with autograd and with finite differences.
+**Generator step.** :math:`L_G` (WGAN: :math:`-E f(G(z))`) is backpropagated
+through the critic to the generated points,
+:math:`\partial L_G / \partial x = \Delta^C_1 W^{C\top}_1`, which is the
+upstream delta of the generator's last layer; the generator's chain is then
+the same as the critic's. Tests compare every gradient here with autograd and
+with finite differences.
 """
 from __future__ import annotations
 
 import torch
 
+from .chain import (
+    SLOPES,
+    FlatGrad,
+    Layers,
+    NetForward,
+    augmented,
+    backprop,
+    forward,
+    like,
+    masked,
+    thin_product,
+    thin_views,
+)
 from .models import Net
 from .objectives import Objective
 
-SLOPES = {"relu": 0.0, "leaky_relu": 0.2}
+__all__ = ["SLOPES", "supported", "CriticWork", "critic_grads", "GenWork", "gen_grads", "NetForward"]
 
 
 def supported(net: Net) -> bool:
     return net.spec.act in SLOPES and not net.spectral
 
 
-def _masked(grad: torch.Tensor, a: torch.Tensor, slope: float) -> torch.Tensor:
-    """grad * sigma'(a) for (leaky) ReLU, by ATen's own backward kernels (no comparison tensors)."""
-    if slope:
-        return torch.ops.aten.leaky_relu_backward(grad, a, slope, False)
-    return torch.ops.aten.threshold_backward(grad, a, 0.0)
+class CriticWork:
+    """Buffers of K critic steps for a stack of S runs, and the gradient of one step.
 
+    The caller writes step k's batches into ``real[:, k]``, ``fake[:, k]`` and
+    ``hat[:, k]`` (each (S, K, B, d)), then `grads` (k, lam / B) returns the flat
+    gradient (S, P) of L_C + lambda P (a buffer, overwritten by the next call)
+    and, when asked, the stats (S, 3): loss, W estimate, penalty.
+    """
 
-def _upstream(obj: Objective, f_r: torch.Tensor, f_f: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Loss (S,) and dL/df on real and fake rows (S, B) each."""
-    B = f_r.shape[1]
-    if obj.wasserstein:                                  # L = mean f(fake) - mean f(real)
-        c = torch.full_like(f_r, 1.0 / B)
-        return f_f.mean(1) - f_r.mean(1), c.neg(), c
-    with torch.enable_grad():
-        fr, ff = f_r.detach().requires_grad_(True), f_f.detach().requires_grad_(True)
-        loss = obj.critic_loss(fr, ff)
-        c_r, c_f = torch.autograd.grad(loss.sum(), (fr, ff))
-    return loss.detach(), c_r, c_f
+    def __init__(self, C: Net, obj: Objective, B: int, K: int, penalty: bool):
+        S, kw, shapes = C.flat.shape[0], like(C.flat), C.spec.shapes
+        self.obj, self.B, self.slope, self.penalty = obj, B, SLOPES[C.spec.act], penalty
+        R, d, hidden = (3 if penalty else 2) * B, shapes[0][0], [o for _, o in shapes[:-1]]
+        self.p = Layers(C.flat, shapes)
+        x = augmented(K * S, R, d, 2 * B, kw).view(K, S, R, d + 1)            # step inputs, rows [real|fake|hat]
+        self.real, self.fake, self.hat = (x[:, :, rows, :d].transpose(0, 1) for rows in       # (S, K, B, d) views
+                                          (slice(0, B), slice(B, 2 * B), slice(2 * B, 3 * B)))
+        X = [augmented(S, R, n, 2 * B, kw) for n in hidden]                    # X_l = [h_l, 1] / [V_l, 0]
+        self.inp = [[x[k, :, :, :d]] + [t[..., :-1] for t in X] for k in range(K)]
+        self.XT = [[x[k].transpose(1, 2)] + [t.transpose(1, 2) for t in X] for k in range(K)]
+        self.V = [[x[k, :, 2 * B:, :d]] + [t[:, 2 * B:, :-1] for t in X] for k in range(K)]
+        self.A = [torch.empty(S, R, n, **kw) for n in hidden]
+        self.T = [torch.empty(S, B, n, **kw) for n in hidden]
+        c = torch.ones(S, R, 1, **kw)                                     # dL/df; 1 on interpolates
+        self.c_r, self.c_f = c[:, :B, 0], c[:, B:2 * B, 0]
+        if obj.wasserstein:                                                     # constant: set once
+            c_r, c_f = obj.critic_grad(torch.zeros(S, B, **kw), torch.zeros(S, B, **kw))
+            self.c_r.copy_(c_r), self.c_f.copy_(c_f)
+        self.D = [torch.empty(S, R, n, **kw) for n in hidden] + [c]
+        self.D_hat = self.D[0][:, 2 * B:]
+        self.f = torch.empty(S, R, 1, **kw)
+        self.f_r, self.f_f, self.f_rf = self.f[:, :B, 0], self.f[:, B:2 * B, 0], self.f[:, :2 * B, 0]
+        self.w_vec = torch.cat([torch.full((B,), 1.0 / B, **kw), torch.full((B,), -1.0 / B, **kw)])
+        self.grad = FlatGrad(C.flat, shapes)
+        self.thin_f = thin_views(self.inp[0][-1], self.p.W[-1], self.f, self.p.b[-1])
+        self.g = torch.empty(S, B, d, **kw)                                     # grad f(xhat)
+        self.thin_g = thin_views(self.D_hat, self.p.WT[0], self.g)
+        self.r_inv = torch.ones(S, B, 1, **kw)                                  # 1 / ||grad f(xhat)||
+        self.eps = torch.tensor(1e-12, **kw)                                    # r = sqrt(|g|^2 + eps)
+        self.A_hat = [a[:, 2 * B:] for a in self.A]
+        self.ones = [[x[k]] + X for k in range(K)] if not penalty else [None] * K   # every row has its 1
 
+    def grads(self, k: int, lam_b: torch.Tensor, stats: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Gradient (S, P) of step k; ``lam_b`` (S, 1, 1) is lambda / B per run."""
+        need_f = stats or not self.obj.wasserstein                              # WGAN: dL/df is constant
+        forward(self.p, self.inp[k], self.A, self.f, self.slope, self.thin_f, self.ones[k], need_f)
+        if not self.obj.wasserstein:
+            self._upstream()
+        backprop(self.p, self.D, self.A, self.slope)
+        if self.penalty:
+            self._penalty(k, lam_b)
+        return self.grad.gather(self.XT[k], self.D), (self._stats() if stats else None)
 
-def _penalty_slope(obj: Objective, r: torch.Tensor) -> torch.Tensor:
-    """phi'(r) for the two penalties (validated against autograd in the tests)."""
-    d = r - 1.0
-    return 2.0 * (d if obj.penalty.__name__ == "gp_penalty" else d.clamp(min=0.0))
+    def _upstream(self) -> None:
+        c_r, c_f = self.obj.critic_grad(self.f_r, self.f_f)
+        self.c_r.copy_(c_r), self.c_f.copy_(c_f)
+
+    def _penalty(self, k: int, lam_b: torch.Tensor) -> None:
+        """V_1 = lam/B phi'(r) g / r on the interpolate rows, then V_{l+1} = (V_l W_l) * sigma'(a_l)."""
+        g = self.g                                                              # (S, B, d) = grad f(xhat)
+        if self.thin_g is None:
+            torch.bmm(self.D_hat, self.p.WT[0], out=g)
+        else:
+            thin_product(self.thin_g)
+        torch.sum(g.square(), -1, keepdim=True, out=self.r_inv)
+        self.r_inv.add_(self.eps).rsqrt_()                                      # (S, B, 1) 1 / r
+        coef = self.obj.penalty_grad(self.r_inv).mul_(lam_b)                    # lam/B phi'(r) / r
+        V = self.V[k]
+        torch.mul(g, coef, out=V[0])
+        for j in range(len(V) - 1):
+            torch.bmm(V[j], self.p.W[j], out=self.T[j])                          # (S, B, n_j)
+            masked(self.T[j], self.A_hat[j], self.slope, V[j + 1])
+
+    def _stats(self) -> torch.Tensor:
+        """(S, 3): loss, W estimate E f(real) - E f(fake), penalty (a fresh tensor)."""
+        st = torch.empty(3, self.f.shape[0], dtype=self.f.dtype, device=self.f.device)
+        torch.mv(self.f_rf, self.w_vec, out=st[1])                              # (S,) W estimate
+        if self.obj.wasserstein:
+            torch.neg(st[1], out=st[0])                                         # L_C = -(W estimate)
+        else:
+            st[0] = self.obj.critic_loss(self.f_r, self.f_f)
+        if self.penalty:
+            torch.mean(self.obj.penalty(self.r_inv[..., 0].reciprocal()), 1, out=st[2])
+        else:
+            st[2].zero_()
+        return st.t()
 
 
 @torch.no_grad()
 def critic_grads(C: Net, obj: Objective, real: torch.Tensor, fake: torch.Tensor,
                  xhat: torch.Tensor | None, lam: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """Flat gradient (S, P) of the critic loss (+ lam * penalty), and loss, W estimate, penalty (S,)."""
-    slope = SLOPES[C.spec.act]
-    W, b = C.params[0::2], C.params[1::2]
-    L, B = len(W), real.shape[1]
-    x = torch.cat([real, fake] + ([xhat] if xhat is not None else []), 1)   # (S, R, d)
-    hs, As, h = [x], [], x
-    for k in range(L):
-        a = torch.baddbmm(b[k], h, W[k])                                       # (S, R, n_k)
-        if k < L - 1:
-            h = torch.nn.functional.leaky_relu(a, slope) if slope else torch.relu(a)
-            As.append(a)
-            hs.append(h)
-    f = a.squeeze(-1)                                                          # (S, R)
-    f_r, f_f = f[:, :B], f[:, B:2 * B]
-    loss, c_r, c_f = _upstream(obj, f_r, f_f)
-    ups = [c_r, c_f] + ([torch.ones_like(c_r)] if xhat is not None else [])
-    deltas = [torch.cat(ups, 1).unsqueeze(-1)]                                 # Delta_L (S, R, 1)
-    for k in range(L - 1, 0, -1):
-        deltas.insert(0, _masked(torch.bmm(deltas[0], W[k].transpose(1, 2)), As[k - 1], slope))
-    pen = torch.zeros_like(loss)
-    Vs: list[torch.Tensor] = []
+    B = real.shape[1]
+    work = CriticWork(C, obj, B, 1, xhat is not None)
+    work.real[:, 0].copy_(real), work.fake[:, 0].copy_(fake)
     if xhat is not None:
-        g = torch.bmm(deltas[0][:, 2 * B:], W[0].transpose(1, 2))              # (S, B, d) = grad f(xhat)
-        r = (g.pow(2).sum(-1) + 1e-12).sqrt()                                  # (S, B)
-        pen = obj.penalty(r).mean(1)
-        V = (lam.view(-1, 1, 1) / B) * (_penalty_slope(obj, r) / r).unsqueeze(-1) * g
-        Vs.append(V)
-        for k in range(L - 1):
-            V = _masked(torch.bmm(V, W[k]), As[k][:, 2 * B:], slope)
-            Vs.append(V)
-    grads = []
-    for k in range(L):
-        A = torch.cat([hs[k][:, :2 * B], Vs[k]], 1) if Vs else hs[k]           # (S, R, n_{k-1})
-        grads.append(torch.bmm(A.transpose(1, 2), deltas[k]))                   # dW_k
-        grads.append(deltas[k][:, :2 * B].sum(1, keepdim=True))                # db_k
-    flat = torch.cat([gk.reshape(gk.shape[0], -1) for gk in grads], 1)
-    return flat, loss, f_r.mean(1) - f_f.mean(1), pen
+        work.hat[:, 0].copy_(xhat)
+    grad, st = work.grads(0, lam.view(-1, 1, 1) / B, True)
+    return grad, st[:, 0], st[:, 1], st[:, 2]
+
+
+class GenWork:
+    """Buffers of one generator step for a stack of S runs, and its gradient through the critic.
+
+    The caller writes the noise into ``z`` (S, B, z_dim); `grads` returns the
+    flat gradient (S, P_G) of L_G (a buffer) and L_G (S,).
+    """
+
+    def __init__(self, G: Net, C: Net, obj: Objective, B: int):
+        S, kw, gs = G.flat.shape[0], like(G.flat), G.spec.shapes
+        self.obj, self.slope_g = obj, SLOPES[G.spec.act]
+        self.g, self.grad = Layers(G.flat, gs), FlatGrad(G.flat, gs)
+        X = self.X = [augmented(S, B, i, B, kw) for i, _ in gs]                # [z, 1], [h_l, 1]
+        self.z, self.XT = X[0][..., :-1], [t.transpose(1, 2) for t in X]
+        self.z_rows = list(self.z)                                              # (B, z_dim) per run
+        self.inp = [t[..., :-1] for t in X]
+        self.A = [torch.empty(S, B, o, **kw) for _, o in gs[:-1]]
+        self.D = [torch.empty(S, B, o, **kw) for _, o in gs]              # D[-1] = dL/dx
+        self.critic = NetForward(C, B)
+        self.c = torch.empty(S, B, 1, **kw)
+        self.f = self.critic.out[..., 0]                                        # (S, B)
+        if obj.wasserstein:                                                     # constant: L_G = f . c
+            self.c[..., 0] = obj.gen_grad(torch.zeros(S, B, **kw))
+        self.c_vec = self.c[0, :, 0]
+        self.DC = [torch.empty_like(a) for a in self.critic.A] + [self.c]
+        self.thin_x = thin_views(self.inp[-1], self.g.W[-1], self.critic.inp[0], self.g.b[-1]) if len(gs) > 1 else None
+        self.thin_dx = thin_views(self.DC[0], self.critic.p.WT[0], self.D[-1])
+
+    def grads(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """x = G(z), f(x), then dL_G/df back through the critic to x and through the generator."""
+        cf = self.critic
+        forward(self.g, self.inp, self.A, cf.inp[0], self.slope_g, self.thin_x, self.X)  # x = G(z) (S, B, d)
+        forward(cf.p, cf.inp, cf.A, cf.out, cf.slope, cf.thin, cf.ones)        # f(x) (S, B, 1)
+        if not self.obj.wasserstein:
+            self.c[..., 0] = self.obj.gen_grad(self.f)
+        backprop(cf.p, self.DC, cf.A, cf.slope)
+        if self.thin_dx is None:                                                # dL/dx (S, B, d)
+            torch.bmm(self.DC[0], cf.p.WT[0], out=self.D[-1])
+        else:
+            thin_product(self.thin_dx)
+        backprop(self.g, self.D, self.A, self.slope_g)
+        loss = torch.mv(self.f, self.c_vec) if self.obj.wasserstein else self.obj.gen_loss(self.f)
+        return self.grad.gather(self.XT, self.D), loss
+
+
+@torch.no_grad()
+def gen_grads(G: Net, C: Net, obj: Objective, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat gradient (S, P_G) of the generator loss at noise z (S, B, z_dim), and the loss (S,)."""
+    work = GenWork(G, C, obj, z.shape[1])
+    work.z.copy_(z)
+    grad, loss = work.grads()
+    return grad, loss

@@ -26,6 +26,13 @@ and the 1-Lipschitz constraint is enforced by one of:
   :math:`\lambda E[(\|\nabla f(\hat x)\|_2 - 1)^2]`;
 - the one-sided penalty (WGAN-LP, Petzka et al.): :math:`\lambda E[\max(0, \|\nabla f(\hat x)\|_2 - 1)^2]`;
 - spectral normalisation (Miyato et al.): every layer's W divided by its largest singular value.
+
+Each loss also carries its derivative with respect to the critic's outputs
+(``critic_grad``: dL_C/df on real and fake rows; ``gen_grad``: dL_G/df on fake
+rows; ``penalty_grad``: phi'(r) / r of the penalty phi, as a function of 1 / r,
+the form the chain needs), which the hand-written
+gradients in `fastgrad` chain through the networks; tests check them against
+autograd. With D = sigmoid(f): d softplus(f)/df = sigmoid(f).
 """
 from __future__ import annotations
 
@@ -46,6 +53,15 @@ def _wgan_gen(f_fake: torch.Tensor) -> torch.Tensor:
     return -f_fake.mean(1)
 
 
+def _wgan_critic_grad(f_real: torch.Tensor, f_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    B = f_real.shape[1]
+    return torch.full_like(f_real, -1.0 / B), torch.full_like(f_fake, 1.0 / B)
+
+
+def _wgan_gen_grad(f_fake: torch.Tensor) -> torch.Tensor:
+    return torch.full_like(f_fake, -1.0 / f_fake.shape[1])
+
+
 def _gan_critic(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
     return F.softplus(-f_real).mean(1) + F.softplus(f_fake).mean(1)
 
@@ -58,6 +74,19 @@ def _gan_gen_ns(f_fake: torch.Tensor) -> torch.Tensor:
     return F.softplus(-f_fake).mean(1)
 
 
+def _gan_critic_grad(f_real: torch.Tensor, f_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    B = f_real.shape[1]
+    return torch.sigmoid(-f_real).div_(-B), torch.sigmoid(f_fake).div_(B)
+
+
+def _gan_gen_minimax_grad(f_fake: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(f_fake).div_(-f_fake.shape[1])
+
+
+def _gan_gen_ns_grad(f_fake: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(-f_fake).div_(-f_fake.shape[1])
+
+
 def gp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
     """Two-sided penalty (||grad f|| - 1)^2 per interpolate."""
     return (grad_norm - 1.0) ** 2
@@ -66,6 +95,16 @@ def gp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
 def lp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
     """One-sided penalty max(0, ||grad f|| - 1)^2 per interpolate."""
     return F.relu(grad_norm - 1.0) ** 2
+
+
+def gp_penalty_grad(inv_norm: torch.Tensor) -> torch.Tensor:
+    """phi'(r) / r = 2 (r - 1) / r = 2 - 2 / r of the two-sided penalty, from 1 / r."""
+    return torch.rsub(inv_norm, 2.0, alpha=2.0)
+
+
+def lp_penalty_grad(inv_norm: torch.Tensor) -> torch.Tensor:
+    """phi'(r) / r = 2 max(0, r - 1) / r = max(0, 2 - 2 / r) of the one-sided penalty, from 1 / r."""
+    return torch.rsub(inv_norm, 2.0, alpha=2.0).clamp_(min=0.0)
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,9 @@ class Objective:
     spectral: bool = False
     wasserstein: bool = True            # E f(real) - E f(fake) estimates W1
     defaults: dict = field(default_factory=dict)   # reference hyperparameters (DESIGN.md)
+    critic_grad: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
+    gen_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
+    penalty_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     @property
     def knobs(self) -> frozenset[str]:
@@ -86,18 +128,24 @@ class Objective:
         return frozenset({"clip"} if self.clip else {"lam"} if self.penalty else set())
 
 
+_WGRAD = dict(critic_grad=_wgan_critic_grad, gen_grad=_wgan_gen_grad)
+
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
     Objective("gan", "Vanilla GAN (minimax)", _gan_critic, _gan_gen_minimax, wasserstein=False,
+              critic_grad=_gan_critic_grad, gen_grad=_gan_gen_minimax_grad,
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
     Objective("nsgan", "GAN (non-saturating)", _gan_critic, _gan_gen_ns, wasserstein=False,
+              critic_grad=_gan_critic_grad, gen_grad=_gan_gen_ns_grad,
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
-    Objective("wgan-clip", "WGAN (weight clipping)", _wgan_critic, _wgan_gen, clip=True,
+    Objective("wgan-clip", "WGAN (weight clipping)", _wgan_critic, _wgan_gen, clip=True, **_WGRAD,
               defaults=dict(optimizer="rmsprop", lr_c=5e-5, lr_g=5e-5, clip=0.01, n_critic=5)),
     Objective("wgan-gp", "WGAN-GP (gradient penalty)", _wgan_critic, _wgan_gen, penalty=gp_penalty,
+              penalty_grad=gp_penalty_grad, **_WGRAD,
               defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
     Objective("wgan-lp", "WGAN-LP (one-sided penalty)", _wgan_critic, _wgan_gen, penalty=lp_penalty,
+              penalty_grad=lp_penalty_grad, **_WGRAD,
               defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
-    Objective("sngan", "WGAN + spectral norm", _wgan_critic, _wgan_gen, spectral=True,
+    Objective("sngan", "WGAN + spectral norm", _wgan_critic, _wgan_gen, spectral=True, **_WGRAD,
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.9, n_critic=5)),
 ]}
 

@@ -1,0 +1,217 @@
+"""Exports of a training run: recent frames as a GIF, curves as CSV, checkpoints as one file.
+
+Pure functions and plain classes (no streamlit, no torch).
+
+`FrameRing` keeps a bounded film of a run for the GIF export: a compact copy of
+the snapshot (`compact`) at most every ``interval`` seconds. When it holds
+``capacity`` frames it drops every second one and doubles the interval, so it
+always spans the whole run with frames spread evenly in time, in bounded memory
+(about 10 KB a frame: float16 points and a normalised critic grid; the real
+sample, fixed for a run, is stored once).
+
+A checkpoint file (`pack_checkpoint`) is a zip archive: ``run.pt`` (the
+trainer's state as saved by the worker: weights, optimizer moments, RNG,
+counters, curves), ``config.json`` (the TrainConfig, read without torch) and,
+for a run on the student's own data, ``points.npy``. `unpack_checkpoint` checks
+all of it and raises ValueError with a plain sentence.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+import zipfile
+from collections.abc import Callable
+
+import numpy as np
+
+from . import render
+from .config import TrainConfig
+from .upload import PointsError, check_points
+
+CHECKPOINT_FORMAT = "earthmover-checkpoint-1"
+MAX_CHECKPOINT_BYTES = 256 * 2**20      # unpacked size limit (zip bombs)
+CURVE_COLUMNS = ("gen_step", "critic_loss", "gen_loss", "penalty", "w_estimate", "exact_w1",
+                 "w_corrected", "modes_covered", "hq_fraction")
+
+
+# --------------------------------------------------------------------------- frames
+
+def compact(snap: dict, real: np.ndarray | None = None) -> dict:
+    """What `render.render_frame` needs of a 2D snapshot, in float16.
+
+    The critic grid is stored as :math:`(f - m) / r` (m: median, r: largest
+    deviation of the finite values): the renderer centres its palette on the
+    median and spaces its contours by a robust range, both affine-equivariant, so
+    the picture is unchanged while float16 cannot overflow. ``real`` is reused
+    when it equals the snapshot's real sample (the run's fixed evaluation set).
+    """
+    r16 = np.asarray(snap["real"], dtype=np.float16)
+    if real is not None and real.shape == r16.shape and np.array_equal(real, r16):
+        r16 = real
+    out = {k: snap.get(k) for k in ("extent", "gen_steps", "status", "message")}
+    out["real"], out["fake"] = r16, np.asarray(snap["fake"], dtype=np.float16)
+    for k in ("arrows", "manifold"):
+        out[k] = None if snap.get(k) is None else np.asarray(snap[k], dtype=np.float16)
+    grid = snap.get("grid")
+    if grid is not None:
+        g = np.asarray(grid, dtype=np.float64)
+        fin = g[np.isfinite(g)]
+        if fin.size:
+            m = float(np.median(fin))
+            r = max(float(np.abs(fin - m).max()), 1e-30)
+            g = (g - m) / r
+        out["grid"] = g.astype(np.float16)
+    else:
+        out["grid"] = None
+    return out
+
+
+class FrameRing:
+    """A bounded film of one run: at most ``capacity`` compact frames spread over the whole run."""
+
+    def __init__(self, capacity: int = 120, interval: float = 0.5):
+        if capacity < 2 or not interval > 0:
+            raise ValueError("capacity must be >= 2 and interval > 0")
+        self.capacity, self.base_interval = capacity, interval
+        self.clear()
+
+    def clear(self) -> None:
+        self.frames: list[dict] = []
+        self.interval = self.base_interval
+        self.run_key = None
+        self._last_t = -math.inf
+
+    def add(self, snap: dict, now: float | None = None, run_key=None) -> bool:
+        """Keep ``snap`` if training moved on and ``interval`` seconds passed; True when kept.
+
+        A different ``run_key`` (a new run) or fewer generator steps than the last
+        frame (a reset or a loaded checkpoint) starts a new film.
+        """
+        now = time.monotonic() if now is None else now
+        if run_key != self.run_key or (self.frames and snap["gen_steps"] < self.frames[-1]["gen_steps"]):
+            self.clear()
+            self.run_key = run_key
+        if self.frames and snap["gen_steps"] == self.frames[-1]["gen_steps"]:
+            return False
+        if self.frames and now - self._last_t < self.interval:
+            return False
+        self.frames.append(compact(snap, self.frames[-1]["real"] if self.frames else None))
+        self._last_t = now
+        if len(self.frames) > self.capacity:
+            f = self.frames
+            self.frames = f[::2] if len(f) % 2 else f[:-1:2] + f[-1:]      # first and last kept
+            self.interval *= 2
+        return True
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def pick(self, n: int) -> list[dict]:
+        """``n`` frames evenly spaced over the film, first and last included (all when fewer)."""
+        k = len(self.frames)
+        if n >= k:
+            return list(self.frames)
+        if n <= 1:
+            return self.frames[-1:]
+        return [self.frames[round(i * (k - 1) / (n - 1))] for i in range(n)]
+
+
+def gif(frames: list[dict], seconds: float, size: int = 480, layers=render.LAYERS,
+        progress: Callable[[int, int], None] | None = None) -> bytes:
+    """An animated GIF of ``frames`` lasting about ``seconds`` (at least 20 ms a frame), looping.
+
+    ``progress(i, n)`` is called after each rendered frame, and with (n, n) before encoding.
+    """
+    if not frames:
+        raise ValueError("no frames to animate yet: let the training run for a moment")
+    pictures = []
+    for i, f in enumerate(frames):
+        pictures.append(render.render_frame(f, layers, size))
+        if progress:
+            progress(i + 1, len(frames))
+    return render.gif_bytes(pictures, fps=len(frames) / max(seconds, 0.1))
+
+
+# --------------------------------------------------------------------------- curves
+
+def curves_csv(curves: dict) -> str:
+    """The snapshot's curves, one row per measured generator step; NaN (not measured) as an empty cell."""
+    cols = [c for c in CURVE_COLUMNS if c in curves] + sorted(set(curves) - set(CURVE_COLUMNS))
+    data = [np.asarray(curves[c], dtype=np.float64) for c in cols]
+    n = min((len(d) for d in data), default=0)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for i in range(n):
+        w.writerow(["" if not math.isfinite(d[i]) else (int(d[i]) if c in ("gen_step", "modes_covered")
+                                                         else f"{d[i]:.6g}") for c, d in zip(cols, data)])
+    return buf.getvalue()
+
+
+def file_stem(config: dict, gen_steps: int) -> str:
+    """A file name stem that says what the file holds: earthmover_wgan-gp_seed3_step1200."""
+    return f"earthmover_{config.get('loss', 'run')}_{config.get('data', 'data')}_step{int(gen_steps)}"
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def pack_checkpoint(run_bytes: bytes, config: TrainConfig, points=None) -> bytes:
+    """One downloadable file: the worker's ``run.pt``, the config as JSON and the custom points."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("format.txt", CHECKPOINT_FORMAT)
+        z.writestr("config.json", config.to_json())
+        z.writestr("run.pt", run_bytes)
+        if points is not None:
+            npy = io.BytesIO()
+            np.save(npy, np.asarray(points, dtype=np.float64), allow_pickle=False)
+            z.writestr("points.npy", npy.getvalue())
+    return buf.getvalue()
+
+
+class _Plain(ValueError):
+    """A ValueError whose message is already a sentence for the student."""
+
+
+def unpack_checkpoint(data: bytes) -> tuple[bytes, TrainConfig, np.ndarray | None]:
+    """(run bytes, config, points or None) of a checkpoint file; ValueError with a plain sentence."""
+    try:
+        return _unpack(data)
+    except (_Plain, PointsError):
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError, UnicodeDecodeError,
+            ValueError, TypeError) as err:
+        raise ValueError("This file is not an Earthmover checkpoint, or it is damaged "
+                         "(download one with 'Checkpoint' first).") from err
+
+
+def _unpack(data: bytes) -> tuple[bytes, TrainConfig, np.ndarray | None]:
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = set(z.namelist())
+    if "format.txt" not in names:
+        raise _Plain("This file is not an Earthmover checkpoint (download one with 'Checkpoint' first).")
+    if sum(i.file_size for i in z.infolist()) > MAX_CHECKPOINT_BYTES:
+        raise _Plain("This checkpoint is too large to load here.")
+    if z.read("format.txt").decode("ascii", "replace").strip() != CHECKPOINT_FORMAT:
+        raise _Plain("This checkpoint was written by a different version of Earthmover.")
+    if not {"config.json", "run.pt"} <= names:
+        raise _Plain("This checkpoint is incomplete: a part of the file is missing.")
+    raw = json.loads(z.read("config.json"))
+    if not isinstance(raw, dict):
+        raise _Plain("This checkpoint is damaged: its settings could not be read.")
+    try:
+        config = TrainConfig(**{k: v for k, v in raw.items() if k in TrainConfig.fields()}).validate()
+    except (TypeError, ValueError) as err:
+        raise _Plain(f"This checkpoint's settings are not valid here: {err}.") from err
+    if config.data == "digits":
+        raise _Plain("This is a checkpoint of the Images lesson; load it there.")
+    points = None
+    if "points.npy" in names and config.data == "custom":
+        points = check_points(np.load(io.BytesIO(z.read("points.npy")), allow_pickle=False),
+                              "The checkpoint's point set")
+    if config.data == "custom" and points is None:
+        raise _Plain("This checkpoint is for a run on your own data, but the points are missing from it.")
+    return z.read("run.pt"), config, points
