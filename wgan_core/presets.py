@@ -38,8 +38,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(loss="wgan-clip", data="seed3", optimizer="rmsprop", lr_c=5e-5, lr_g=5e-5, clip=0.01,
                        **SEED_NET)),
     Preset("gan-collapse", "Vanilla GAN collapsing on 8 Gaussians",
-           "The discriminator wins locally: the generator hops between a few modes instead of covering all eight.",
-           TrainConfig(loss="nsgan", data="8gaussians", optimizer="adam", lr_c=1e-3, lr_g=1e-3, beta1=0.5,
+           "A slow discriminator (lr 1e-4) against a fast generator (1e-3): the generator piles onto one or two "
+           "modes and hops between them instead of covering all eight.",
+           TrainConfig(loss="nsgan", data="8gaussians", optimizer="adam", lr_c=1e-4, lr_g=1e-3, beta1=0.5,
                        beta2=0.999, n_critic=1, batch=256)),
     Preset("clip-large", "Clip too large (c = 1)",
            "With c = 1 the constraint barely binds: the critic's slope grows far past 1 and the W estimate is no bound.",
