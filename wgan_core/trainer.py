@@ -60,6 +60,7 @@ class Run:
         self.stats: list[np.ndarray] = []                                     # rows (gen_step, *STATS)
         self.evals: list[np.ndarray] = []                                     # rows (gen_step, *EVALS)
         self.status, self.message = "ok", ""
+        self.slopes = None          # (gradient norms at interpolates, max slope) of the last full snapshot
         self.work: dict = {}                          # the engine's reusable buffers (`Stack`); not state
 
     # -- live configuration -------------------------------------------------------------
