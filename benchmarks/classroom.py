@@ -6,14 +6,16 @@ server with websocket clients (benchmarks/wsclient.py: the browser's protocol,
 fragment auto-reruns, image downloads, in one asyncio loop so the clients stay
 light; 30 Chromium tabs would eat the cores the server needs). Each student:
 
-1. arrives (arrivals spread over --ramp s), opens /train_live?preset=classroom-gp,
-   presses "▶ Play" and waits for the run to start;
+1. arrives (arrivals spread over --ramp s), loads /train_live?preset=classroom-gp (the
+   HTML and the scripts it names), opens the websocket, presses "▶ Play" and waits
+   until the status line shows training steps;
 2. trains for --seconds while the client counts distinct frames (new image URLs
    fully downloaded from /media) and reads the status line's
    "generator step **N**" (what the student sees);
 3. once, at a random moment of that window, moves the "Generator learning rate"
-   slider (a live control): answered when the page run carrying the new value
-   has finished (the browser's "running" state ends);
+   slider (a live control): answered when the URL shows the new value (the page
+   writes it right after handing the config to the run) and that page run has
+   finished (the browser's "running" state ends);
 4. after the window presses "⏸ Pause" (the class pausing within --pause-spread s):
    answered when the "▶ Play" button comes back.
 
@@ -93,10 +95,12 @@ def value_at(samples: list, t: float) -> int | None:
     return v
 
 
-async def student(c: StreamlitClient, delay: float, timeout: float) -> str:
+async def student(c: StreamlitClient, delay: float, timeout: float, assets: bool = True) -> str:
     """Arrive, load the page, press Play, wait until the run trains. '' on success, else why not."""
     await asyncio.sleep(delay)
     try:
+        if assets:
+            await asyncio.wait_for(c.load_page(), timeout)
         await c.connect()
     except Exception as e:                                   # report it; one student must not crash the class
         return f"connect failed: {e}"
@@ -147,11 +151,17 @@ async def sample_memory(pid: int, out: list, every: float = 1.0) -> None:
 
 
 async def warm_up(url: str, timeout: float) -> None:
-    """One visit to the page so the worker pool exists: 'idle' memory then includes the workers."""
+    """One visit that trains until the curves show, then leaves: the worker pool and the lazily imported
+    chart libraries then exist, so 'idle' memory is the server's resting state with its workers."""
     c = StreamlitClient(url, PAGE, QUERY, fetch_media=False)
     try:
         await c.connect()
-        await c.wait_for(lambda: any(True for _ in c.stats.steps), timeout)
+        if await c.wait_for(lambda: PLAY in c.widgets, timeout):
+            await c.click(PLAY)
+            await c.wait_for(lambda: c.stats.charts > 0, timeout)
+            if PAUSE in c.widgets:
+                await c.click(PAUSE)
+                await asyncio.sleep(1)
     finally:
         await c.close()
 
@@ -159,6 +169,7 @@ async def warm_up(url: str, timeout: float) -> None:
 async def classroom(url: str, pid: int, n: int, args) -> dict:
     rng = random.Random(n)
     load0 = os.getloadavg()
+    fresh = rss_tree_bytes(pid)
     await warm_up(url, args.load_timeout)
     await asyncio.sleep(3)
     idle = rss_tree_bytes(pid)
@@ -166,7 +177,7 @@ async def classroom(url: str, pid: int, n: int, args) -> dict:
     sampler = asyncio.create_task(sample_memory(pid, mem))
     clients = [StreamlitClient(url, PAGE, QUERY, fetch_media=not args.no_fetch) for _ in range(n)]
     t_arrive = time.monotonic()
-    why = await asyncio.gather(*(student(c, args.ramp * i / max(n - 1, 1), args.load_timeout)
+    why = await asyncio.gather(*(student(c, args.ramp * i / max(n - 1, 1), args.load_timeout, not args.no_assets)
                                  for i, c in enumerate(clients)))
     ready_s = time.monotonic() - t_arrive
     await asyncio.sleep(args.settle)
@@ -211,13 +222,14 @@ async def classroom(url: str, pid: int, n: int, args) -> dict:
         after = rss_tree_bytes(pid)
     return {
         "n": n, "loaded": sum(1 for w in why if not w), "ready_s": round(ready_s, 1),
+        "page_load_max_s": round(max(c.stats.page_load_s for c in clients), 2),
         "window_s": round(window, 1),
         "steps_min": min(steps), "steps_median": statistics.median(steps),
         "frames_min": min(frames), "frames_median": statistics.median(frames),
         "control_max_s": max(control_s, default=float("nan")), "pause_max_s": max(pauses, default=float("nan")),
         "controls_answered": sum(1 for x in control_s if x != float("inf")) + sum(1 for x in pauses if x != float("inf")),
         "controls_sent": len(control_s) + len(pauses),
-        "mem_idle_mb": idle / 2**20, "mem_peak_mb": peak / 2**20, "mem_after_mb": after / 2**20,
+        "mem_fresh_mb": fresh / 2**20, "mem_idle_mb": idle / 2**20, "mem_peak_mb": peak / 2**20, "mem_after_mb": after / 2**20,
         "mem_after_s": round(time.monotonic() - t_close, 1), "mem_back": after <= 1.2 * idle,
         "server_cores": (cpu1[1] - cpu0[1]) / window, "main_cores": (cpu1[0] - cpu0[0]) / window,
         "client_cores": (cli1 - cli0) / window,
@@ -246,7 +258,8 @@ def run_all(args) -> list[dict]:
 
 
 def report_one(r: dict) -> None:
-    print(f"  N={r['n']}: {r['loaded']}/{r['n']} sessions training after {r['ready_s']} s; "
+    print(f"  N={r['n']}: {r['loaded']}/{r['n']} sessions training after {r['ready_s']} s "
+          f"(slowest page load {r['page_load_max_s']} s); "
           f"load average {r['load_before']} -> {r['load_after']}"
           + (f"; problems: {r['problems']}" if r["problems"] else ""), flush=True)
 
@@ -295,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--load-timeout", type=float, default=120.0, help="seconds a student waits for the page")
     ap.add_argument("--control-timeout", type=float, default=30.0, help="give up on a control answer after this")
     ap.add_argument("--no-fetch", action="store_true", help="do not download the images (count URLs only)")
+    ap.add_argument("--no-assets", action="store_true", help="students skip the page's HTML, scripts and styles")
     ap.add_argument("--same-server", action="store_true", help="one server for all class sizes, not a fresh one each")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for the server, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false to try a config option")

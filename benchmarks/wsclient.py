@@ -68,6 +68,8 @@ class Stats:
     fetch_errors: int = 0
     steps: list = field(default_factory=list)        # (t, generator steps) from the status line
     exceptions: list = field(default_factory=list)   # texts of st.exception / st.error elements
+    charts: int = 0                                  # vega-lite chart elements received
+    page_load_s: float = 0.0                         # load_page(): HTML + its scripts and styles
     full_started: float = 0.0                        # the latest new_session of a full run
     full_finished: float = 0.0                       # the latest script_finished of a full run
 
@@ -97,6 +99,23 @@ class StreamlitClient:
         self._closing = False
 
     # -- connection ------------------------------------------------------------------------
+    async def load_page(self) -> float:
+        """GET the page's HTML and the scripts/styles it names, as a browser's first visit does (gzip
+        accepted; chunks the bundle imports later are not fetched). Returns the seconds it took."""
+        t = time.monotonic()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            html: list[bytes] = []
+            path = f"/{self.page}" + (f"?{self.query}" if self.query else "")
+            await _http_get(reader, writer, self.host, self.port, path, "Accept: text/html\r\n", html)
+            assets = re.findall(r'(?:src|href)="\./((?:static/|favicon)[^"]+)"', b"".join(html).decode("utf-8", "replace"))
+            for a in assets:
+                await _http_get(reader, writer, self.host, self.port, "/" + a, "Accept: */*\r\nAccept-Encoding: gzip\r\n")
+        finally:
+            writer.close()
+        self.stats.page_load_s = time.monotonic() - t
+        return self.stats.page_load_s
+
     async def connect(self) -> None:
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
                                            ping_interval=None, open_timeout=60)
@@ -223,6 +242,8 @@ class StreamlitClient:
                     if self.fetch_media and url.startswith("/"):
                         self._want_media = url
                         self._media_event.set()
+        elif kind == "vega_lite_chart":
+            self.stats.charts += 1
         elif kind in ("exception", "alert"):
             text = el.exception.message if kind == "exception" else el.alert.body
             if kind == "exception" or el.alert.format == 1:         # Alert.ERROR
@@ -297,20 +318,23 @@ class StreamlitClient:
 
 
 async def _http_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int,
-                    path: str) -> tuple[bool, bool]:
-    """One GET on a keep-alive connection; the body is read and dropped. -> (status 200, keep-alive)."""
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: image/*\r\n\r\n".encode())
+                    path: str, extra: str = "Accept: image/*\r\n", body: list | None = None) -> tuple[bool, bool]:
+    """One GET on a keep-alive connection; the body is dropped (or appended to `body`). -> (200, keep-alive)."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     code = int(lines[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
+    got = []
     if headers.get("transfer-encoding", "").lower() == "chunked":
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            got.append((await reader.readexactly(size + 2))[:-2])
             if size == 0:
                 break
     else:
-        await reader.readexactly(int(headers.get("content-length", "0")))
+        got.append(await reader.readexactly(int(headers.get("content-length", "0"))))
+    if body is not None:
+        body.extend(got)
     return code == 200, headers.get("connection", "").lower() != "close"

@@ -91,9 +91,13 @@ def test_draw_train_export_and_present():
         im = Image.open(io.BytesIO(gif))
         assert gif[:6] == b"GIF89a" and im.n_frames >= 2 and im.size == (360, 360)
         (OUT / "share_export.gif").write_bytes(gif)
-        with page.expect_download(timeout=60_000) as dl:
-            page.get_by_role("button", name="Checkpoint", exact=True).click()
-        assert Path(dl.value.path()).read_bytes()[:2] == b"PK"                  # a zip: run.pt, config, points
+        page.get_by_role("button", name="Prepare the files").click()
+        page.get_by_role("button", name="Checkpoint", exact=True).wait_for(timeout=120_000)
+        for name, head in (("Checkpoint", b"PK"), ("Picture", b"\x89PNG"), ("Curves", b"gen_step")):
+            with page.expect_download(timeout=60_000) as dl:
+                page.get_by_role("button", name=name, exact=True).click()
+            assert Path(dl.value.path()).read_bytes().startswith(head), name
+        page.screenshot(path=str(OUT / "share_export_panel.png"))
         link = page.evaluate("location.href")
         page.keyboard.press("Escape")
         no_exception(page)

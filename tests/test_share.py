@@ -229,6 +229,21 @@ def fresh(at) -> None:
     snapshot(at, lambda s: s["serial"] != serial and s["gen_steps"] == 0)
 
 
+def test_prepared_files_are_a_picture_curves_and_a_checkpoint():
+    at = page()
+    fresh(at)
+    next(b for b in at.button if b.label == "Step").click().run()
+    snapshot(at, lambda s: s["gen_steps"] == 1)
+    button(at, "tl.prep").click().run()
+    assert not at.exception
+    files = at.session_state["tl.files"]
+    assert files["step"] == 1 and files["stem"].endswith("_step1")
+    assert Image.open(io.BytesIO(files["png"])).size == (960, 960)
+    assert files["csv"].decode().startswith("gen_step,")
+    run_bytes, cfg, pts = export.unpack_checkpoint(files["ckpt"])
+    assert cfg.to_dict() == snapshot(at, lambda s: True)["config"] and pts is None and len(run_bytes) > 1000
+
+
 def _saved(at, steps: int = 1) -> tuple[bytes, int]:
     """The run's state after ``steps`` generator steps (every step sent has been taken), as the worker saves it."""
     rid = at.session_state["tl.rid"]

@@ -109,33 +109,46 @@ def share_panel(ns: str, params: dict, page: str, note: str | None = None) -> No
 # --------------------------------------------------------------------------- exports
 
 def export_panel(ns: str, handle: RunHandle, ring: export.FrameRing, layers: tuple) -> None:
-    """Downloads of the current run: picture, GIF of the training so far, curves, checkpoint."""
+    """Downloads of the current run: picture, curves and checkpoint of this moment; a GIF of the training so far.
+
+    The files are made on a click and then offered as plain downloads. (A download button with a
+    callable, made on click, loses its file here: every script run of any session, and the live
+    fragment reruns several times a second, deletes generated files no session references, often
+    before the browser fetches them.)
+    """
     snap = handle.snapshot()
     if snap is None:
         st.caption("The run is starting; exports appear in a moment.")
         return
-    stem = lambda s: export.file_stem(s["config"], s["gen_steps"])
-    c1, c2 = st.columns(2)
-    c1.download_button("Picture (PNG)", icon=":material/image:", data=lambda: _png(handle, layers), file_name=stem(snap) + ".png",
-                       mime="image/png", on_click="ignore", width="stretch",
-                       help="The view as it is when you click, 960 px square.")
-    c2.download_button("Curves (CSV)", icon=":material/table_chart:", data=lambda: _csv(handle), file_name=stem(snap) + "_curves.csv",
-                       mime="text/csv", on_click="ignore", width="stretch",
-                       help="Every measured generator step: losses, W estimate, exact W1, modes, quality.")
+    st.markdown("**This moment**: the picture (PNG), the curves (CSV), and a checkpoint (weights, optimizer "
+                "state and settings) to continue later.")
+    if st.button("Prepare the files", icon=":material/inventory_2:", key=f"{ns}.prep"):
+        with st.spinner("Saving the run in the training process…"):
+            try:
+                st.session_state[f"{ns}.files"] = prepare_files(handle, layers,
+                                                                st.session_state.get(f"{ns}.points_raw"))
+            except (ValueError, queue.Empty):
+                st.error("The training process did not hand over the run in time; try again.")
+    files = st.session_state.get(f"{ns}.files")
+    if files:
+        st.caption(f"Prepared at generator step {files['step']:,}.")
+        c = st.columns(3)
+        for col, (kind, label, icon, mime) in zip(c, [
+                ("png", "Picture", ":material/image:", "image/png"),
+                ("csv", "Curves", ":material/table_chart:", "text/csv"),
+                ("ckpt", "Checkpoint", ":material/save:", "application/zip")]):
+            col.download_button(label, data=files[kind], file_name=files["stem"] + "." + kind, mime=mime,
+                                icon=icon, on_click="ignore", width="stretch", key=f"{ns}.dl_{kind}")
     _gif_section(ns, ring, layers, snap)
-    st.markdown("**Checkpoint**: weights, optimizer state and settings, to continue later.")
-    raw = st.session_state.get(f"{ns}.points_raw")
-    st.download_button("Checkpoint", icon=":material/save:", data=lambda: _checkpoint(handle, raw),
-                       file_name=stem(snap) + ".ckpt", mime="application/zip", on_click="ignore",
-                       help="Saved when you click (the file is prepared in the training process).")
 
 
-def _png(handle: RunHandle, layers: tuple) -> bytes:
-    return render.frame_png(handle.snapshot(), layers=layers, size=960)
-
-
-def _csv(handle: RunHandle) -> str:
-    return export.curves_csv(handle.snapshot()["curves"])
+def prepare_files(handle: RunHandle, layers: tuple, raw_points) -> dict:
+    """PNG (960 px) and curves CSV of the newest snapshot, and the run's checkpoint, taken together."""
+    ckpt = _checkpoint(handle, raw_points)
+    snap = handle.snapshot()
+    return {"step": snap["gen_steps"], "stem": export.file_stem(snap["config"], snap["gen_steps"]),
+            "png": render.frame_png(snap, layers=layers, size=960),
+            "csv": export.curves_csv(snap["curves"]).encode(), "ckpt": ckpt}
 
 
 def _checkpoint(handle: RunHandle, raw_points) -> bytes:
