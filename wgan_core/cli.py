@@ -136,7 +136,7 @@ def train(args: argparse.Namespace, config: TrainConfig) -> int:
     deadline = args.seconds if args.seconds is not None else math.inf
     max_steps = args.steps if args.steps is not None else math.inf
     marks: dict[str, dict | None] = {"covered_at": None, "hq_at": None}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     next_report, burst, train_s, exit_code = REPORT_S, 1, 0.0, 0
     try:
         while True:
@@ -156,7 +156,7 @@ def train(args: argparse.Namespace, config: TrainConfig) -> int:
             if run.status != "ok":
                 break
             if snap is not None:
-                _mark(marks, snap["metrics"], run.gen_steps, elapsed)
+                _mark(marks, snap["metrics"], run.gen_steps, elapsed, time.process_time() - c0)
             if report:
                 print(_progress(snap, elapsed, run.critic_steps / max(train_s, 1e-9)), file=sys.stderr, flush=True)
                 next_report = (elapsed // REPORT_S + 1) * REPORT_S
@@ -166,13 +166,13 @@ def train(args: argparse.Namespace, config: TrainConfig) -> int:
                 break
     except KeyboardInterrupt:
         exit_code = 130
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     final = _snapshot(run, exact=True) if run.status == "ok" else None
     if final is None:                    # diverged: the kept state is finite, but say so if it is not
         final = _snapshot(run, exact=True, mark=False) or _bare(run)
     if run.status != "ok":
         print(run.message, file=sys.stderr, flush=True)
-    summary = _summary(final, args, marks, seconds, train_s, str(device))
+    summary = _summary(final, args, marks, (seconds, cpu_seconds, train_s), str(device))
     print(json.dumps(summary) if args.json else _readable(summary), flush=True)
     return exit_code
 
@@ -204,11 +204,11 @@ def _bare(run) -> dict:
             "critic_steps": run.critic_steps, "config": run.config.to_dict(), "metrics": dict.fromkeys(keys)}
 
 
-def _mark(marks: dict, m: dict, gen_steps: int, elapsed: float) -> None:
+def _mark(marks: dict, m: dict, gen_steps: int, elapsed: float, cpu: float) -> None:
     """Record the first time every mode is covered, and the first time then with hq share > HQ_TARGET."""
     if m["modes_total"] is None or m["modes_covered"] != m["modes_total"]:
         return
-    at = {"gen_steps": gen_steps, "seconds": round(elapsed, 3)}
+    at = {"gen_steps": gen_steps, "seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3)}
     if marks["covered_at"] is None:
         marks["covered_at"] = at
     if marks["hq_at"] is None and m["hq_fraction"] > HQ_TARGET:
@@ -231,9 +231,13 @@ def _clean(x: Any) -> Any:
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
-def _summary(snap: dict, args: argparse.Namespace, marks: dict, seconds: float, train_s: float,
+def _summary(snap: dict, args: argparse.Namespace, marks: dict, times: tuple[float, float, float],
              device: str) -> dict:
+    """The JSON summary. ``seconds``: wall clock of the whole loop (snapshots included);
+    ``cpu_seconds``: this process's CPU time over it (about ``seconds`` on an idle machine, less when other
+    processes took the cores); ``train_seconds``: wall clock inside `Run.step` (the steps/s use it)."""
     m = snap["metrics"]
+    seconds, cpu_seconds, train_s = times
     return {
         "status": snap["status"], "message": snap["message"],
         "modes_covered": m["modes_covered"], "modes_total": m["modes_total"],
@@ -243,7 +247,7 @@ def _summary(snap: dict, args: argparse.Namespace, marks: dict, seconds: float, 
         "gen_steps": snap["gen_steps"], "critic_steps": snap["critic_steps"],
         "critic_steps_per_s": round(snap["critic_steps"] / max(train_s, 1e-9), 1),
         "gen_steps_per_s": round(snap["gen_steps"] / max(train_s, 1e-9), 1),
-        "seconds": round(seconds, 3), "train_seconds": round(train_s, 3),
+        "seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3), "train_seconds": round(train_s, 3),
         "covered_at": marks["covered_at"], "hq_at": marks["hq_at"],
         "device": device, "preset": args.preset, "config": snap["config"],
     }

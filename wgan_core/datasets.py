@@ -113,7 +113,8 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
     x = np.asarray(points, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2 or not np.isfinite(x).all():
         raise ValueError("points must be a finite (N, d) array with N >= 2")
-    x = (x - x.mean(0)) / max(float(x.std()), 1e-8)
+    x = x - x.mean(0)
+    x = x / max(float(x.std()), 1e-8)                       # centre first, then scale (offsets do not shrink)
     data = torch.as_tensor(x, dtype=torch.float32)
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
