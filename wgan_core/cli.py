@@ -6,10 +6,10 @@
 
 A preset (or, without one, `TrainConfig`'s defaults) gives the base config and
 explicit flags override it; the result is validated by `TrainConfig`. Training
-runs in bursts of about ``BURST_S`` seconds (`Run.step(k)`); after each burst a
-cheap snapshot (no exact W1) records mode coverage, so the time to coverage is
-known to within one burst, and about once per ``REPORT_S`` a full snapshot
-(with the exact W1) prints a progress line on stderr. The last line on stdout is
+runs in bursts (`Run.step(k)`) that double in length up to about ``BURST_S``
+seconds; after each burst a cheap snapshot (no exact W1) records mode coverage,
+so the time to coverage is known to within one burst, and about once per
+``REPORT_S`` a full snapshot (with the exact W1) prints a progress line on stderr. The last line on stdout is
 the summary: one JSON object with ``--json``, readable text otherwise.
 
 Exit codes: 0 for a finished run, a diverged one included (its status says so:
@@ -146,9 +146,9 @@ def train(args: argparse.Namespace, config: TrainConfig) -> int:
             dt = time.perf_counter() - tb
             train_s += dt
             elapsed = time.perf_counter() - t0
-            per_step = dt / k
-            burst = max(1, min(int(BURST_S / per_step), int((deadline - elapsed) / per_step) if
-                               math.isfinite(deadline) else 10**6))
+            per_step = max(dt / k, 1e-6)
+            left = (deadline - elapsed) / per_step if math.isfinite(deadline) else math.inf
+            burst = max(1, int(min(2 * k, BURST_S / per_step, left)))    # doubling: fine checks early on
             if run.status != "ok":
                 break
             report = elapsed >= next_report
