@@ -21,3 +21,7 @@ PAGES = {
 }
 
 st.navigation(PAGES).run()
+
+from ui import session  # noqa: E402  (after the page: its imports are what the heap freeze keeps out of gc)
+
+session.freeze_heap()

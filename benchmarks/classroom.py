@@ -7,17 +7,17 @@ fragment auto-reruns, image downloads, in one asyncio loop so the clients stay
 light; 30 Chromium tabs would eat the cores the server needs). Each student:
 
 1. arrives (arrivals spread over --ramp s), loads /train_live?preset=classroom-gp (the
-   HTML and the scripts it names), opens the websocket, presses "▶ Play" and waits
+   HTML and the scripts it names), opens the websocket, presses "Play" and waits
    until the status line shows training steps;
-2. trains for --seconds while the client counts distinct frames (new image URLs
-   fully downloaded from /media) and reads the status line's
-   "generator step **N**" (what the student sees);
+2. trains for --seconds while the client counts distinct frames (inline pictures
+   whose bytes changed, or new /media image URLs once downloaded) and reads the
+   status line's "generator step **N**" (what the student sees);
 3. once, at a random moment of that window, moves the "Generator learning rate"
    slider (a live control): answered when the URL shows the new value (the page
    writes it right after handing the config to the run) and that page run has
    finished (the browser's "running" state ends);
-4. after the window presses "⏸ Pause" (the class pausing within --pause-spread s):
-   answered when the "▶ Play" button comes back.
+4. after the window presses "Pause" (the class pausing within --pause-spread s):
+   answered when the "Play" button comes back.
 
 Printed per N: generator steps/s per session (min, median: status-line steps
 over the window), distinct frames/s per session (min, median), the slowest
@@ -48,12 +48,13 @@ from appserver import app_server, rss_tree_bytes  # noqa: E402
 from wsclient import StreamlitClient  # noqa: E402
 
 PAGE, QUERY = "train_live", "preset=classroom-gp"
-PLAY, PAUSE, LR, URL_KEY = "▶ Play", "⏸ Pause", "Generator learning rate", "lr_g"
+PLAY, PAUSE, LR, URL_KEY = "Play", "Pause", "Generator learning rate", "lr_g"
 LEGEND = """\
 gen steps/s: generator steps per second each session's status line showed over the window.
-frames/s: distinct frames per session per second, fully downloaded from /media as a browser would.
+frames/s: distinct pictures of the live view per session per second, as the browser shows them
+(an inline picture when its message arrives, a /media URL once downloaded).
 control: slowest answer to a live slider move (the page run with the new value done);
-pause: slowest Pause -> "▶ Play" back. Memory: server + workers RSS; idle = after one warm-up
+pause: slowest Pause -> "Play" back. Memory: server + workers RSS; idle = after one warm-up
 visit, after = once every client left (waits up to 20 s; (!) = not back within 20% of idle).
 CPU over the window: server = Streamlit process + training workers; others = the rest of the
 machine (other users' jobs); main-process ms per fragment run = the Streamlit process's CPU
@@ -103,7 +104,7 @@ async def student(c: StreamlitClient, delay: float, timeout: float, assets: bool
             await asyncio.wait_for(c.load_page(), timeout)
         await c.connect()
     except Exception as e:                                   # report it; one student must not crash the class
-        return f"connect failed: {e}"
+        return f"connect failed: {e!r}"
     if not await c.wait_for(lambda: PLAY in c.widgets or PAUSE in c.widgets, timeout):
         return "no Play button"
     if PLAY in c.widgets and c.seen.get(PLAY, 0) >= c.seen.get(PAUSE, 0):

@@ -20,7 +20,7 @@ COUNT_JS = """async (ms) => {
   const seen = new Set(); let changes = 0; let last = null;
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    const img = document.querySelector('[data-testid="stImage"] img');
+    const img = document.querySelector('img.em-view');
     const src = img ? img.getAttribute('src') : null;
     if (src && src !== last) { changes += 1; last = src; seen.add(src); }
     await new Promise(r => setTimeout(r, 20));
@@ -35,13 +35,13 @@ def measure(url: str, seconds: float, shots: Path | None = None) -> dict:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(url + "/train_live?preset=classroom-gp")
-        page.wait_for_selector('[data-testid="stImage"] img', timeout=60000)
-        page.get_by_role("button", name="▶ Play").click()
+        page.wait_for_selector('img.em-view', timeout=60000)
+        page.get_by_role("button", name="Play").click()
         page.wait_for_timeout(3000)                          # let it warm up
         counts = page.evaluate(COUNT_JS, int(seconds * 1000))
         t0 = time.monotonic()
-        page.get_by_role("button", name="⏸ Pause").click()
-        page.get_by_role("button", name="▶ Play").wait_for(timeout=10000)
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Play").wait_for(timeout=10000)
         response = time.monotonic() - t0
         if shots:
             shots.mkdir(parents=True, exist_ok=True)

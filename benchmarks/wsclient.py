@@ -11,8 +11,13 @@ dozens of "students" fit in one asyncio loop without stealing the server's CPU:
   server announced (``navigation`` for an st.navigation app: ``new_session``
   may carry the main script's hash) and the query string it last wrote
   (``page_info_changed``), exactly as the frontend's ``sendRerunBackMsg``;
-* never advertises cached message hashes, so the server never answers with
-  ``ref_hash`` references (they are counted, should one come anyway);
+* keeps the frontend's ForwardMsg cache (``ForwardMessageCache``): messages the
+  server marks ``metadata.cacheable`` are kept by hash, their hashes go with every
+  rerun (``cached_message_hashes``), so the server answers a repeat of a large
+  element (an unchanged inline picture) with a small ``ref_hash`` that is
+  resolved here; entries expire after ``max_cached_message_age`` runs that did not
+  use them, counted as the frontend does (``message_cache=False`` turns this off,
+  and the server then always sends the full messages);
 * emulates fragment auto-reruns: for each ``auto_rerun(interval, fragment_id)`` it
   sends ``rerun_script(fragment_id, is_auto_rerun=True)`` every ``interval`` s;
   a ``new_session`` of a full run (no fragment ids) clears all timers, as does
@@ -20,9 +25,11 @@ dozens of "students" fit in one asyncio loop without stealing the server's CPU:
 * presses buttons (a ``trigger_value``) and sets select sliders
   (``string_array_value``); other widgets are not resent: the server keeps their
   values in session state, so only what changed has to travel;
-* fetches each new image like a browser ``<img>`` would (HTTP/1.1 keep-alive to
-  ``/media/...``; only the newest pending URL, like an ``img`` whose ``src``
-  changed again while loading), so that media serving counts as server work.
+* counts pictures: an ``st.image`` frame is a new ``/media/...`` URL, fetched as a
+  browser ``<img>`` would (HTTP/1.1 keep-alive; only the newest pending URL, like
+  an ``img`` whose ``src`` changed again while loading), so that media serving
+  counts as server work; an inline picture (``st.html`` with an ``<img src="data:
+  image/...">``) is shown when its message arrives, a new one when its bytes differ.
 
 Use ``StreamlitClient`` from asyncio; see ``benchmarks/classroom.py``.
 """
@@ -42,7 +49,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 STATUS_RE = re.compile(r"generator step \*\*([\d,]+)\*\*")
-FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
+FINISHED, EARLY = ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN
 
 
 @dataclass
@@ -63,8 +70,9 @@ class Stats:
     full_runs: int = 0
     fragment_runs: list = field(default_factory=list)  # t of each fragment run's start (new_session with
     # fragment ids; it may end "early for rerun" after its body ran when another request waits: still a run)
-    images: list = field(default_factory=list)       # (t, url) of each new image URL
-    shown: list = field(default_factory=list)        # (t, url) of each image fetched in full
+    images: list = field(default_factory=list)       # (t, url or inline-picture hash) of each new picture
+    shown: list = field(default_factory=list)        # (t, same) of each picture loaded in full (inline: at once)
+    cache_misses: int = 0                            # ref_hash messages not in the cache (must stay 0)
     fetch_errors: int = 0
     steps: list = field(default_factory=list)        # (t, generator steps) from the status line
     exceptions: list = field(default_factory=list)   # texts of st.exception / st.error elements
@@ -78,7 +86,8 @@ class StreamlitClient:
     """One browser tab on one page of a running Streamlit app."""
 
     def __init__(self, base_url: str, page: str = "", query: str = "", fetch_media: bool = True,
-                 on_message: Callable[[StreamlitClient, ForwardMsg], None] | None = None):
+                 on_message: Callable[[StreamlitClient, ForwardMsg], None] | None = None,
+                 message_cache: bool = True):
         u = urlsplit(base_url)
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
         self.ws_url = f"ws://{self.host}:{self.port}/_stcore/stream"
@@ -97,6 +106,11 @@ class StreamlitClient:
         self._media_event = asyncio.Event()
         self._changed = asyncio.Event()           # set after every message; for wait_for
         self._closing = False
+        self.message_cache = message_cache
+        self._cache: dict[str, list] = {}          # hash -> [serialized ForwardMsg, run count, fragment id]
+        self._runs = 0                            # the frontend's scriptRunCount
+        self._max_age = 2                         # new_session.config.max_cached_message_age
+        self._had_session = False
 
     # -- connection ------------------------------------------------------------------------
     async def load_page(self) -> float:
@@ -150,6 +164,8 @@ class StreamlitClient:
             cs.page_name = self.page
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto
+        cs.cached_message_hashes.extend(self._cache)
+        self._had_session = False                 # the frontend's hasReceivedNewSession
         cs.widget_states.SetInParent()
         for w in widgets or []:
             cs.widget_states.widgets.append(w)
@@ -186,6 +202,20 @@ class StreamlitClient:
                 msg.ParseFromString(data)
                 self.stats.messages += 1
                 self.stats.bytes += len(data)
+                if msg.ref_hash:
+                    self.stats.ref_hashes += 1
+                    entry = self._cache.get(msg.ref_hash)
+                    if entry is None:
+                        self.stats.cache_misses += 1
+                        continue
+                    entry[1] = self._runs
+                    msg = ForwardMsg()
+                    msg.ParseFromString(entry[0])
+                elif self.message_cache and msg.metadata.cacheable and msg.hash:
+                    if msg.hash in self._cache:
+                        self._cache[msg.hash][1] = self._runs
+                    else:
+                        self._cache[msg.hash] = [data, self._runs, msg.delta.fragment_id]
                 self._handle(msg)
                 if self.on_message is not None:
                     self.on_message(self, msg)
@@ -208,6 +238,8 @@ class StreamlitClient:
             for fid in msg.stop_auto_rerun.fragment_ids:
                 self._stop_timer(fid)
         elif kind == "new_session":
+            self._had_session = True
+            self._max_age = msg.new_session.config.max_cached_message_age or self._max_age
             self.page_hash = msg.new_session.page_script_hash
             if msg.metadata.run.fragment_ids:
                 self.stats.fragment_runs.append(time.monotonic())
@@ -221,10 +253,10 @@ class StreamlitClient:
         elif kind == "script_finished":
             if msg.script_finished == FINISHED:
                 self.stats.full_finished = time.monotonic()
+            if msg.script_finished != EARLY and self._had_session:
+                self._age_cache(list(msg.metadata.run.fragment_ids))
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
-        elif kind == "ref_hash":
-            self.stats.ref_hashes += 1
 
     def _element(self, el) -> None:
         kind = el.WhichOneof("type")
@@ -242,6 +274,12 @@ class StreamlitClient:
                     if self.fetch_media and url.startswith("/"):
                         self._want_media = url
                         self._media_event.set()
+        elif kind == "html" and "data:image/" in el.html.body:
+            key = f"inline:{hash(el.html.body):x}"
+            if not self.stats.images or self.stats.images[-1][1] != key:
+                now = time.monotonic()
+                self.stats.images.append((now, key))
+                self.stats.shown.append((now, key))
         elif kind == "vega_lite_chart":
             self.stats.charts += 1
         elif kind in ("exception", "alert"):
@@ -255,6 +293,16 @@ class StreamlitClient:
             value = (tuple(sub.value) if sub.set_value else tuple(sub.default)) if kind == "slider" else ()
             self.widgets[label] = Widget(kind, sub.id, label, options, value)
             self.seen[label] = time.monotonic()
+
+    def _age_cache(self, fragment_ids: list) -> None:
+        """The frontend's incrementRunCount: drop cached messages unused for more than max age runs
+        (after a fragment run, only those of the fragments that ran)."""
+        self._runs += 1
+        for h, (_, runs, fid) in list(self._cache.items()):
+            if fragment_ids and (not fid or fid not in fragment_ids):
+                continue
+            if self._runs - runs > self._max_age:
+                del self._cache[h]
 
     # -- fragment timers -------------------------------------------------------------------
     def _auto_rerun(self, fid: str, interval: float) -> None:

@@ -66,7 +66,8 @@ if st.session_state[f"{NS}.preset"]:
     st.caption(f"**{PRESETS[st.session_state[f'{NS}.preset']].label}** — {PRESETS[st.session_state[f'{NS}.preset']].watch}")
 
 b = st.columns([1.1, 0.9, 1.1, 1.4, 0.9, 1.4, 1.2])
-if b[0].button("⏸ Pause" if handle.playing else "▶ Play", type="primary", width="stretch", disabled=waiting):
+if b[0].button("Pause" if handle.playing else "Play", icon=":material/pause:" if handle.playing else ":material/play_arrow:",
+               type="primary", width="stretch", disabled=waiting):
     handle.play(not handle.playing)
     st.session_state[f"{NS}.last_action"] = "loop"
     st.rerun()
@@ -97,8 +98,13 @@ if not presenter:
             own_data.panel(NS, locked)
 
 
-@st.fragment(run_every=0.15)
-def live() -> None:
+# The view redraws at the pace the worker publishes snapshots (its frame interval stretches with
+# the load on the server), so an idle or crowded server is not asked for frames nobody gets.
+tick = train_view.tick_for(handle.snapshot(), handle.playing)
+
+
+@st.fragment(run_every=tick)
+def view() -> None:
     if waiting:
         st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
                 "under *Your own data* above, then press *Train on these points*.")
@@ -107,22 +113,28 @@ def live() -> None:
     err = handle.error()
     if err:
         st.error(err)
-    left, right = st.columns([3, 2] if not presenter else [5, 2])
-    with left, session.guard("The live view"):
+    with session.guard("The live view"):
         snap = train_view.frame(handle, tuple(layers), 880 if presenter else 620, presenter)
     if snap is None:
         return
     ring.add(snap, run_key=snap.get("serial"))
-    with right:
-        if snap["status"] == "diverged":
-            st.error(snap["message"])
-            if st.button("Restore the last good state", type="primary"):
-                handle.resume()
-        train_view.status_line(handle, snap)
-        train_view.metrics(snap)
-        if not presenter:
-            st.markdown(train_view.EXPLAIN[snap["config"]["loss"]])
-            train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop")
+    train_view.follow_tick(NS, tick, snap, handle.playing)
+
+
+@st.fragment(run_every=train_view.SIDE_TICK)
+def side() -> None:
+    snap = handle.snapshot()
+    if snap is None or waiting:
+        return
+    if snap["status"] == "diverged":
+        st.error(snap["message"])
+        if st.button("Restore the last good state", type="primary"):
+            handle.resume()
+    train_view.status_line(handle, snap)
+    train_view.metrics(snap)
+    if not presenter:
+        st.markdown(train_view.EXPLAIN[snap["config"]["loss"]])
+        train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop")
 
 
 @st.fragment(run_every=1.0)
@@ -133,5 +145,9 @@ def graphs() -> None:
             train_view.curves(snap, presenter)
 
 
-live()
+left, right = st.columns([3, 2] if not presenter else [5, 2])
+with left:
+    view()
+with right:
+    side()
 graphs()

@@ -16,7 +16,7 @@ from wgan_core.presets import PRESETS  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
 PAGES = ["", "why_gans_fail", "wasserstein_1d", "train_live", "lipschitz_lab", "compare", "images"]
-IMG = '[data-testid="stImage"] img'
+IMG = 'img.em-view'
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]

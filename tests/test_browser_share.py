@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
-IMG = '[data-testid="stImage"] img'
+IMG = 'img.em-view'
 IMG_SHOWN = f"() => {{ const i = document.querySelector('{IMG}'); return !!i && i.complete && i.naturalWidth > 0 }}"
 
 pytestmark = [pytest.mark.browser,

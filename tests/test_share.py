@@ -48,7 +48,7 @@ def link_params(url: str) -> dict:
 
 
 def play_button(at):
-    return next(b for b in at.button if b.label in ("▶ Play", "⏸ Pause"))
+    return next(b for b in at.button if b.label in ("Play", "Pause"))
 
 
 def button(at, key):

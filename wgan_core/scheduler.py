@@ -19,7 +19,7 @@ import numpy as np
 
 from .trainer import Run, snapshot_many, stack_key, train
 
-MIN_FRAME_S = 0.12      # fastest snapshot rate of one run (~8 frames/s)
+MIN_FRAME_S = 0.07      # fastest snapshot rate of one run (~14/s; the live view redraws at most every 0.08 s)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
 IDLE_PAUSE_S = 180.0    # pause a run nobody has looked at for this long
