@@ -1,7 +1,7 @@
 """Compare: GAN, WGAN-clip, WGAN-GP (and LP, spectral norm) trained side by side from the same start."""
 import streamlit as st
 
-from ui import session, share, state
+from ui import session, share, state, vega
 from wgan_core import lab, render
 from wgan_core.datasets import DATASETS
 from wgan_core.objectives import OBJECTIVES
@@ -150,7 +150,7 @@ def charts() -> None:
     wq = "w_corrected" if v["bound"] else "w_estimate"
     total = first["metrics"]["modes_total"]
     x = max(s["gen_steps"] for s in snaps.values())
-    chart = lambda col, cv, q, **kw: col.vega_lite_chart(lab.method_curves_spec(cv, q, x_max=x, **kw), width="stretch")
+    chart = lambda col, cv, q, **kw: vega.chart(col, lab.method_curves_spec(cv, q, x_max=x, **kw), width="stretch")
     st.html(lab.legend_html(list(curves)))
     c = st.columns(2)
     wcurves = {m: cv for m, cv in curves.items() if OBJECTIVES[m].wasserstein}

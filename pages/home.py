@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ui import session
+from ui import session, vega
 from wgan_core import dist1d, theory
 from wgan_core import lessons1d as L
 from wgan_core.presets import PRESETS
@@ -112,7 +112,7 @@ with session.guard("The pictures"):
 for (head, body), fig in zip(TEXT, figs):
     text, pic = st.columns([3, 2], gap="large", vertical_alignment="center")
     text.markdown(f"**{head}** {body}")
-    pic.vega_lite_chart(fig, width="stretch" if "width" not in fig else "content")
+    vega.chart(pic, fig, width="stretch" if "width" not in fig else "content")
 
 st.header("The lessons, in order")
 for start in (0, 3):

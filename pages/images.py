@@ -1,7 +1,7 @@
 """Images: the same WGAN-GP, on 8x8 pictures of handwritten digits instead of 2D points."""
 import streamlit as st
 
-from ui import session, state
+from ui import session, state, vega
 from wgan_core import images as im
 
 NS = "img"
@@ -135,8 +135,8 @@ def live() -> None:
                     f"samples of 400 real digits are already {im.W1_FLOOR} apart: the floor.")
         c[3].metric("Recognisable", f"{q['recognisable']:.0%}", f"{q['classes']} of 10 classes",
                     delta_color="off", delta_arrow="off", help=f"Real digits: {im.REAL_RECOGNISABLE:.0%}, all 10 classes.")
-        st.vega_lite_chart(im.distance_spec(snap["curves"]), width="stretch")
-        st.vega_lite_chart(im.quality_spec(record(snap, q)), width="stretch")
+        vega.chart(st, im.distance_spec(snap["curves"]), width="stretch")
+        vega.chart(st, im.quality_spec(record(snap, q)), width="stretch")
         st.caption("**Recognisable**: a generated digit that lies as close (in pixels) to some real digit as "
                    "90 % of real digits do; the classes are those of the nearest real digits. A proxy: look "
                    "at the pictures too.")

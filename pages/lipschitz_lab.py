@@ -1,7 +1,7 @@
 """Lipschitz lab: four ways to keep a critic 1-Lipschitz, side by side, and what each costs."""
 import streamlit as st
 
-from ui import session, state
+from ui import session, state, vega
 from wgan_core import lab, render
 from wgan_core.datasets import DATASETS
 
@@ -68,7 +68,7 @@ st.markdown("The seed notebook's diagnostic: the critic's gradient norm ‖∇f(
             "x̂ = εx + (1 − ε)x̃ on the lines between real points x and generated points x̃ "
             "(where the optimal critic has slope exactly 1). Red dashed line: the target 1.")
 with session.guard("The gradient-norm chart"):
-    st.vega_lite_chart(lab.grad_norm_spec(result), width="content")
+    vega.chart(st, lab.grad_norm_spec(result), width="content")
 for (m, r), col in zip(M.items(), st.columns(len(M))):
     s = r["summary"]
     with col.container(border=True):
@@ -87,7 +87,7 @@ st.markdown(f"Histograms of every weight the critic applies. Clipping piles them
 with session.guard("The weight histograms"):
     for (m, spec), col in zip(lab.weight_specs(result).items(), st.columns(len(M))):
         col.markdown(f"**{lab.SHORT[m]}**")
-        col.vega_lite_chart(spec, width="stretch")
+        vega.chart(col, spec, width="stretch")
 
 st.header("3 · Gradients through a deep critic")
 deep_steps = min(v["steps"], DEEP_MAX_STEPS)
@@ -97,7 +97,7 @@ with session.guard("The deep-critic experiment"), st.spinner("Training four deep
 if deep is not None:
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.vega_lite_chart(lab.layer_spec(deep), width="content")
+        vega.chart(st, lab.layer_spec(deep), width="content")
     with right:
         st.markdown(f"A critic with {deep['depth']} hidden layers of {deep['width']} units, trained for "
                     f"{deep['steps']:,} generator steps with clip c = 0.1, 0.01, 0.001, and with the gradient "

@@ -98,9 +98,11 @@ if not presenter:
             own_data.panel(NS, locked)
 
 
-# The view redraws at the pace the worker publishes snapshots (its frame interval stretches with
-# the load on the server), so an idle or crowded server is not asked for frames nobody gets.
-tick = train_view.tick_for(handle.snapshot(), handle.playing)
+# The view redraws at the pace the worker publishes snapshots (its frame interval stretches with its
+# load) or the pace the server process can serve all viewers (ui/pace.py), whichever is slower:
+# a crowded server slows every view a little instead of freezing.
+pace = session.pace()
+tick = train_view.tick_for(handle.snapshot(), handle.playing, pace.min_tick())
 
 
 @st.fragment(run_every=tick)
@@ -109,20 +111,23 @@ def view() -> None:
         st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
                 "under *Your own data* above, then press *Train on these points*.")
         return
-    handle.seen()
+    size = 880 if presenter else 620
+    handle.seen(layers=tuple(layers), size=size, presenter=presenter)      # the worker draws frames this way
     err = handle.error()
     if err:
         st.error(err)
     with session.guard("The live view"):
-        snap = train_view.frame(handle, tuple(layers), 880 if presenter else 620, presenter)
+        snap = train_view.frame(handle, tuple(layers), size, presenter)
     if snap is None:
         return
     ring.add(snap, run_key=snap.get("serial"))
-    train_view.follow_tick(NS, tick, snap, handle.playing)
+    pace.ran(handle.rid if handle.playing else None)
+    train_view.follow_tick(NS, tick, train_view.tick_for(snap, handle.playing, pace.min_tick()))
 
 
-@st.fragment(run_every=train_view.SIDE_TICK)
+@st.fragment(run_every=train_view.side_tick(tick, handle.playing))
 def side() -> None:
+    pace.ran()
     snap = handle.snapshot()
     if snap is None or waiting:
         return
@@ -137,8 +142,9 @@ def side() -> None:
         train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop")
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=train_view.curves_tick(tick, handle.playing))
 def graphs() -> None:
+    pace.ran()
     snap = handle.snapshot()
     if snap is not None and snap["gen_steps"] > 0 and not waiting:
         with session.guard("The curves"):

@@ -140,3 +140,23 @@ def test_a_crashed_worker_is_replaced_and_its_runs_restart():
         assert wait_for(h.snapshot, timeout=60)["gen_steps"] == 0
     finally:
         p.close()
+
+
+def test_the_worker_draws_the_frame_its_viewer_asked_for(pool):
+    """seen(**view) makes the worker render each snapshot's picture itself; the handle then serves
+    those bytes, identical to rendering the same snapshot in the server."""
+    from wgan_core import render
+    view = {"layers": ("critic", "real", "fake"), "size": 300, "presenter": False}
+    h = RunHandle(pool, TrainConfig(batch=64, width=32))
+    try:
+        h.play(True)
+        h.seen(**view)
+        snap = wait_for(lambda: (s := h.snapshot()) and s.get("frame") is not None and s)
+        assert snap["frame_key"] == render.frame_key(render.frame_jpeg, view)
+        jpg, same = h.frame_png(render.frame_jpeg, **view)
+        assert same is snap and jpg is snap["frame"] and jpg[:2] == b"\xff\xd8"      # a JPEG, not re-rendered
+        assert jpg == render.frame_jpeg(snap, **view)
+        other, _ = h.frame_png(render.frame_jpeg, **{**view, "size": 200})           # another view: drawn here
+        assert other != jpg and other[:2] == b"\xff\xd8"
+    finally:
+        h.close()

@@ -9,6 +9,7 @@ import logging
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from ui.pace import Pace
 from wgan_core.config import TrainConfig
 from wgan_core.pool import Pool, RunHandle
 
@@ -32,6 +33,12 @@ def freeze_heap() -> bool:
     gc.collect()
     gc.freeze()
     return True
+
+
+@st.cache_resource(show_spinner=False)
+def pace() -> Pace:
+    """The server-wide redraw budget of the live views (see ui/pace.py)."""
+    return Pace()
 
 
 def _release(handle: RunHandle | list[RunHandle]) -> None:

@@ -10,16 +10,17 @@ import time
 
 import streamlit as st
 
+from ui import vega
 from wgan_core import charts, lab, render
 from wgan_core.objectives import OBJECTIVES
 from wgan_core.pool import RunHandle
 
 QUEUED_AFTER_S = 2.5
 VIEW_CLASS = "em-view"              # the live picture's <img> class (browser tests and benchmarks find it by it)
-TICKS = (0.08, 0.15, 0.3, 0.6)       # redraw intervals of the live view while training (s)
+TICKS = tuple(round(0.08 * 1.15 ** k, 3) for k in range(19))   # redraw intervals while training: 0.08 .. 1.0 s
 PAUSED_TICK = 1.0
-SIDE_TICK = 0.5                     # status line and metrics
-RETUNE_S = 2.0
+SIDE_TICK = 0.5                     # status line and metrics (at least; slower under load)
+RETUNE_S = 3.0
 
 EXPLAIN = {
     "wgan-gp": "The **critic** f scores points: high where real data lie, low where generated points lie. "
@@ -128,7 +129,18 @@ def curves(snap: dict, presenter: bool = False) -> None:
     ]
     for col, which, title in specs:
         with col:
-            st.vega_lite_chart(charts.curves_spec(cv, which, title, presenter=presenter), width="stretch")
+            vega.chart(st, charts.curves_spec(cv, which, title, presenter=presenter), width="stretch")
+
+
+class _Html:
+    """HTML that st.html takes as it is: a plain string would be dedented first (textwrap over the
+    ~100 KB of an inline picture, on every redraw of every viewer)."""
+
+    def __init__(self, body: str):
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return self.body
 
 
 def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict | None:
@@ -139,25 +151,38 @@ def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict 
     if jpg is None:
         st.info("Starting the run…")
         return None
-    st.html(f'<img class="{VIEW_CLASS}" alt="live view at generator step {snap["gen_steps"]}" width="{size}" '
-            f'style="max-width:100%;height:auto" src="data:image/jpeg;base64,{base64.b64encode(jpg).decode()}">')
+    st.html(_Html(f'<img class="{VIEW_CLASS}" alt="live view at generator step {snap["gen_steps"]}" width="{size}" '
+            f'style="max-width:100%;height:auto" src="data:image/jpeg;base64,{base64.b64encode(jpg).decode()}">'))
     return snap
 
 
-def tick_for(snap: dict | None, playing: bool) -> float:
-    """Seconds between two redraws of the live view: the worker's frame interval, rounded up to
-    one of ``TICKS``; slow while paused (a step's result still shows within a second)."""
+def tick_for(snap: dict | None, playing: bool, floor: float = 0.0) -> float:
+    """Seconds between two redraws of the live view while training: a little under the worker's
+    frame interval (so that no snapshot is skipped for being a moment late), but not under the
+    server's ``floor`` (ui/pace.py); rounded up to one of ``TICKS``. Slow while paused (a step's
+    result still shows within a second)."""
     if not playing:
         return PAUSED_TICK
-    interval = (snap or {}).get("frame_interval", TICKS[0])
-    return next((t for t in TICKS if t >= 0.9 * interval), TICKS[-1])
+    interval = max(0.8 * (snap or {}).get("frame_interval", TICKS[0]), floor)
+    return next((t for t in TICKS if t >= interval), TICKS[-1])
 
 
-def follow_tick(ns: str, tick: float, snap: dict, playing: bool) -> None:
-    """Rerun the page (which re-creates the view's fragment with a new ``run_every``) once the
-    tick the worker's pace asks for has differed from the current one for ``RETUNE_S``."""
+def side_tick(tick: float, playing: bool) -> float:
+    """The status line and metrics: twice a second, or every third redraw under load."""
+    return max(SIDE_TICK, 3 * tick) if playing else PAUSED_TICK
+
+
+def curves_tick(tick: float, playing: bool) -> float:
+    """The curves: once a second, or every sixth redraw under load."""
+    return max(1.0, 6 * tick) if playing else PAUSED_TICK
+
+
+def follow_tick(ns: str, tick: float, want: float) -> None:
+    """Rerun the page (which re-creates the fragments with new intervals) once the tick the load
+    asks for (``want``) has differed from the current one for ``RETUNE_S``, at most once per
+    ``RETUNE_S`` (a full page run costs the server more than a redraw)."""
     key = f"{ns}.tick_off"
-    if tick_for(snap, playing) == tick:
+    if want == tick:
         st.session_state.pop(key, None)
         return
     since = st.session_state.setdefault(key, time.monotonic())

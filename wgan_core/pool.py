@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 
 from .config import TrainConfig
+from .render import frame_key
 
 log = logging.getLogger("earthmover.pool")
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,8 +248,10 @@ class RunHandle:
     def resume(self) -> None:
         self.pool.send(self.rid, "resume")
 
-    def seen(self) -> None:
-        self.pool.send(self.rid, "seen")
+    def seen(self, **view) -> None:
+        """Someone is looking (so the run is not idle); ``view``: the options of ``render.frame_jpeg``
+        the viewer draws it with, so that the worker renders each snapshot's frame itself."""
+        self.pool.send(self.rid, "seen", view or None)
 
     def snapshot(self) -> dict | None:
         snap = self.pool.snaps.get(self.rid)
@@ -267,10 +270,13 @@ class RunHandle:
         self.playing = False
 
     def frame_png(self, render, **view) -> tuple[bytes | None, dict | None]:
-        """PNG of the newest snapshot, rendered once per (snapshot version, view options)."""
+        """The newest snapshot's picture: the worker's (when it drew exactly this), else rendered here
+        once per (snapshot version, view options)."""
         snap = self.snapshot()
         if snap is None:
             return None, None
+        if snap.get("frame") is not None and snap.get("frame_key") == frame_key(render, view):
+            return snap["frame"], snap
         key = (snap.get("version"), snap.get("gen_steps"), tuple(sorted(view.items())))
         if self._frame is None or self._frame[0] != key:
             self._frame = (key, render(snap, **view))

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -677,6 +678,12 @@ def frame_png(snap: dict, layers=LAYERS, size: int = 640, presenter: bool = Fals
     buf = io.BytesIO()
     render_frame(snap, layers, size, presenter).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def frame_key(render: Callable, view: dict) -> tuple:
+    """Identifies a rendered frame: the renderer and its options (a frame from the worker is used
+    only when the viewer asks for exactly that)."""
+    return (getattr(render, "__name__", ""),) + tuple(sorted(view.items()))
 
 
 def frame_jpeg(snap: dict, layers=LAYERS, size: int = 640, presenter: bool = False, quality: int = 75) -> bytes:

@@ -4,7 +4,8 @@ The scheduler owns the runs of one worker. Each turn it picks the stack (runs
 that share `trainer.stack_key`) that has waited longest, trains every playing
 run of it for one *burst* of generator steps sized to take about
 ``burst_s`` seconds, then publishes a snapshot of each run whose last one is
-older than its frame interval. Snapshots get a bounded share of the time
+older than its frame interval, with its picture already drawn when a viewer
+has said how it draws the run (``Slot.view``). Snapshots get a bounded share of the time
 (``snap_share``): with many runs the frame interval stretches instead of work
 piling up. All timing is measured, so the same code adapts from one run on a
 GPU to thirty on a 2-core laptop.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .render import frame_key
 from .trainer import Run, snapshot_many, stack_key, train
 
 MIN_FRAME_S = 0.07      # fastest snapshot rate of one run (~14/s; the live view redraws at most every 0.08 s)
@@ -41,13 +43,15 @@ class Slot:
     note: str = ""
     version: int = 0
     serial: int = 0
+    view: dict | None = None           # how a viewer draws this run (render options); None: nobody said
     refilled: float = field(default_factory=time.monotonic)
 
 
 class Scheduler:
-    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.35):
+    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.65,
+                 render: Callable[..., bytes] | None = None):
         self.slots: dict[str, Slot] = {}
-        self.publish, self.burst_s, self.snap_share = publish, burst_s, snap_share
+        self.publish, self.burst_s, self.snap_share, self.render = publish, burst_s, snap_share, render
         self.step_cost: dict[tuple, float] = {}      # seconds per generator step, per stack key (EMA)
         self.snap_cost = 0.01                        # seconds per run snapshot (EMA)
         self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
@@ -123,7 +127,10 @@ class Scheduler:
                 group = [s for s, e in zip(slots, exact) if e == flag]
                 if group:
                     t0 = time.perf_counter()
-                    snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag)))
+                    made = list(zip(group, snapshot_many([s.run for s in group], exact=flag)))
+                    for s, snap in made:
+                        self._draw(s, snap)
+                    snaps += made
                     dt = (time.perf_counter() - t0) / len(group)
                     if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
@@ -137,6 +144,14 @@ class Scheduler:
                 snap.update(version=s.version, serial=s.serial, playing=s.playing, note=s.note, speed=s.speed,
                             frame_interval=interval)
                 self.publish(s.rid, snap)
+
+    def _draw(self, s: Slot, snap: dict) -> None:
+        """Render the frame a viewer of this run will show (its view options), here in the worker:
+        the drawing then counts in the snapshots' share of this core, and the server only relays it."""
+        if self.render is None or not s.view or snap.get("real") is None:
+            return
+        snap["frame"] = self.render(snap, **s.view)
+        snap["frame_key"] = frame_key(self.render, s.view)
 
     def _pause_idle(self, now: float) -> None:
         for s in self.slots.values():

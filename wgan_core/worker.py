@@ -10,6 +10,7 @@ traceback on stderr (the server's log) and reported to that run only.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -20,7 +21,7 @@ from multiprocessing.connection import Client, Connection
 
 import torch
 
-from . import jobs
+from . import jobs, render
 from .config import TrainConfig
 from .datasets import from_points
 from .device import configure_threads
@@ -31,7 +32,7 @@ from .trainer import Run
 class Worker:
     def __init__(self, conn: Connection):
         self.conn = conn
-        self.sched = Scheduler(self._publish)
+        self.sched = Scheduler(self._publish, render=render.frame_jpeg)
         self.serial = 0                              # one number per run created: a new run, a new number
 
     def _publish(self, rid: str, snap: dict) -> None:
@@ -100,9 +101,14 @@ class Worker:
         slot.run.resume()
         slot.want_snap = True
 
-    def do_seen(self, rid: str, payload) -> None:
-        if rid in self.sched.slots:
-            self.sched.slots[rid].last_seen = time.monotonic()
+    def do_seen(self, rid: str, payload: dict | None) -> None:
+        """Someone looks at this run (it is not idle); ``payload``: how they draw it, if they said."""
+        slot = self.sched.slots.get(rid)
+        if slot is None:
+            return
+        slot.last_seen = time.monotonic()
+        if payload is not None and payload != slot.view:
+            slot.view, slot.want_snap = dict(payload), True
 
     def do_close(self, rid: str, payload) -> None:
         self.sched.slots.pop(rid, None)
@@ -143,8 +149,13 @@ def _rss_bytes() -> int:
         return 0
 
 
+NICE = 5     # below the server: the page a student looks at comes first, training takes the rest of the CPU
+
+
 def main(argv: list[str]) -> None:
     configure_threads(1)
+    with contextlib.suppress(OSError, AttributeError):             # not on every platform
+        os.nice(NICE)
     host, port, key = argv[0], int(argv[1]), bytes.fromhex(os.environ.pop("EARTHMOVER_WORKER_KEY"))
     try:
         conn = Client((host, port), authkey=key)

@@ -1,0 +1,59 @@
+"""ui/pace.py: the server's redraw budget follows the measured cost per run and the number of viewers."""
+import pytest
+
+from ui.pace import MIN_RUNS, RUNS_PER_TICK, VIEWER_S, WINDOW_S, Pace
+
+
+class Clock:
+    def __init__(self):
+        self.t, self.cpu = 0.0, 0.0
+
+
+def make(cost_per_run: float, share: float = 0.5):
+    c = Clock()
+    p = Pace(share=share, cost=0.001, clock=lambda: c.t, cpu=lambda: c.cpu)
+
+    def run(viewer=None):
+        c.t += 0.01
+        c.cpu += cost_per_run
+        p.ran(viewer)
+    return p, c, run
+
+
+def test_min_tick_is_viewers_times_runs_times_measured_cost_over_share():
+    p, c, run = make(0.004)
+    for i in range(int(WINDOW_S / 0.01) * 12):                    # several windows: the EMA settles
+        run(f"v{i % 10}")
+    assert p.cost == pytest.approx(0.004, rel=0.02)
+    assert p.viewers() == 10
+    assert p.min_tick() == pytest.approx(10 * RUNS_PER_TICK * 0.004 / 0.5, rel=0.02)
+
+
+def test_viewers_that_stop_drawing_stop_counting():
+    p, c, run = make(0.002)
+    for i in range(30):
+        run(f"v{i}")
+    assert p.viewers() == 30
+    c.t += VIEWER_S + 0.1
+    run("v0")
+    assert p.viewers() == 1
+
+
+def test_a_window_with_few_runs_keeps_the_old_cost():
+    p, c, run = make(0.002)
+    for _ in range(MIN_RUNS - 2):
+        run("v")
+    c.cpu += 5.0                                                 # a heavy page load, not a redraw
+    c.t += WINDOW_S
+    run("v")
+    assert p.cost == 0.001
+
+
+def test_the_view_redraws_a_little_faster_than_snapshots_come_but_not_faster_than_the_server_allows():
+    from ui.train_view import PAUSED_TICK, TICKS, tick_for
+    assert tick_for({"frame_interval": 0.07}, True) == TICKS[0]
+    t = tick_for({"frame_interval": 0.5}, True)
+    assert 0.4 <= t < 0.5 and t in TICKS                         # 0.8 x the worker's interval, rounded up
+    assert tick_for({"frame_interval": 0.1}, True, floor=0.6) >= 0.6
+    assert tick_for({"frame_interval": 50.0}, True) == TICKS[-1]
+    assert tick_for(None, True) == TICKS[0] and tick_for({"frame_interval": 0.1}, False) == PAUSED_TICK
