@@ -17,7 +17,7 @@ from wgan_core.pool import RunHandle
 
 QUEUED_AFTER_S = 2.5
 VIEW_CLASS = "em-view"              # the live picture's <img> class (browser tests and benchmarks find it by it)
-TICKS = tuple(round(0.08 * 1.15 ** k, 3) for k in range(19))   # redraw intervals while training: 0.08 .. 1.0 s
+TICKS = tuple(round(0.08 * 1.07 ** k, 3) for k in range(38))   # redraw intervals while training: 0.08 .. 1.0 s
 PAUSED_TICK = 1.0
 SIDE_TICK = 0.5                     # status line and metrics (at least; slower under load)
 RETUNE_S = 3.0
