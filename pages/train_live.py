@@ -111,13 +111,13 @@ def view() -> None:
         st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
                 "under *Your own data* above, then press *Train on these points*.")
         return
-    size = 880 if presenter else 620
-    handle.seen(layers=tuple(layers), size=size, presenter=presenter)      # the worker draws frames this way
+    look = {"layers": tuple(layers), "size": 880 if presenter else 620, "presenter": presenter}
+    handle.seen(**look)                                    # the worker draws the frames this way
     err = handle.error()
     if err:
         st.error(err)
     with session.guard("The live view"):
-        snap = train_view.frame(handle, tuple(layers), size, presenter)
+        snap = train_view.frame(handle, **look)
     if snap is None:
         return
     ring.add(snap, run_key=snap.get("serial"))

@@ -1,20 +1,13 @@
 """Compare under AppTest: one frame per chosen method, runs start together in the worker, presets, bad links."""
 import time
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_util import assert_bad_link_warns, open_page, page_path, url
 
 from ui import session
 from wgan_core import lab
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
-
-
-def url(at, key: str) -> str:
-    """A query parameter's value (AppTest gives a list or a string depending on who set it)."""
-    v = at.query_params[key]
-    return v[-1] if isinstance(v, list) else v
+PAGE = page_path("compare")
 
 
 def snaps(at) -> dict:
@@ -39,9 +32,7 @@ def ready(s: dict) -> bool:
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.query_params["data"] = "seed3"
-    app.run()
+    app = open_page(PAGE, {"data": "seed3"})
     assert not app.exception
     yield app
     for rid in app.session_state["cmp.rids"].values():      # never leave runs training for the next test
@@ -110,9 +101,4 @@ def test_presets_set_methods_data_and_settings(at):
                                  {"data": "nan"}, {"seed": "-1"}, {"speed": "warp"}, {"preset": "nope"},
                                  {"bound": "maybe"}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in bad.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    assert at.warning and "not valid" in at.warning[0].value
+    assert_bad_link_warns(PAGE, bad)

@@ -1,33 +1,22 @@
 """Images under AppTest: the page runs, Start trains digits in a worker, lr acts live, bad links warn."""
-import time
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_util import assert_bad_link_warns, open_page, page_path, started
+from apptest_util import worker_snapshot as _worker_snapshot
 
 from ui import session
 from wgan_core.images import IMAGE_PRESETS
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "images.py")
+PAGE = page_path("images")
 
 
 def worker_snapshot(at, cond, timeout=40.0):
-    """Rerun the page until the worker's newest snapshot for this session satisfies cond."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        snap = session.pool().snaps.get(at.session_state["img.rid"])
-        if snap is not None and snap["config"]["data"] == "digits" and cond(snap):
-            return snap
-        time.sleep(0.3)
-        at.run()
-    raise AssertionError("the worker never published a matching snapshot")
+    """The newest snapshot of this session's digits run that satisfies cond."""
+    return _worker_snapshot(at, "img.rid", lambda s: s["config"]["data"] == "digits" and cond(s), timeout)
 
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.run()
-    assert not app.exception
+    app = started(PAGE)
     yield app
     pause = [b for b in app.button if b.label == "Pause"]   # AppTests of one process share the run handle
     if pause:
@@ -77,9 +66,7 @@ def test_seed_and_preset_start_a_new_run(at):
 
 
 def test_settings_from_the_url():
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"preset": "seed", "lr": "0.0002", "n_critic": "3"})
-    at.run()
+    at = open_page(PAGE, {"preset": "seed", "lr": "0.0002", "n_critic": "3"})
     assert not at.exception and not at.warning
     assert at.session_state["img.preset"] == "seed" and at.session_state["img.lr"] == 2e-4
     assert at.session_state["img.n_critic"] == 3
@@ -88,11 +75,7 @@ def test_settings_from_the_url():
 @pytest.mark.parametrize("bad", [{"lr": "nan"}, {"lam": "-1"}, {"preset": "huge"}, {"n_critic": "2.5"},
                                  {"seed": "x" * 100}])
 def test_bad_url_parameter_falls_back_with_a_warning(bad):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update(bad)
-    at.run()
-    assert not at.exception
-    assert at.warning and "not valid" in at.warning[0].value
+    assert_bad_link_warns(PAGE, bad)
 
 
 def test_a_diverged_run_shows_its_message_and_resume(at):

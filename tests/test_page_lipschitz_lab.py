@@ -1,24 +1,14 @@
 """Lipschitz lab under AppTest: the experiments run as worker jobs; controls change the results; bad links warn."""
-from pathlib import Path
 
 import pytest
+from apptest_util import open_page, page_path, url
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "lipschitz_lab.py")
-
-
-def url(at, key: str) -> str:
-    """A query parameter's value (AppTest gives a list or a string depending on who set it)."""
-    v = at.query_params[key]
-    return v[-1] if isinstance(v, list) else v
+PAGE = page_path("lipschitz_lab")
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    at.query_params["steps"] = "100"                       # keep the jobs short
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_page(PAGE, {"steps": "100", **params}, timeout=180)        # short jobs
 
 
 def clip_sentence(at) -> str:

@@ -1,34 +1,20 @@
 """Train live under AppTest: controls reach the trainer in its worker process; live vs restart; presets."""
-import time
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_util import assert_bad_link_warns, open_page, page_path, started
+from apptest_util import worker_snapshot as _worker_snapshot
 
-from ui import session
 from wgan_core.presets import PRESETS
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train_live.py")
+PAGE = page_path("train_live")
 
 
 def worker_snapshot(at, cond, timeout=30.0):
-    """Rerun the page until the worker's newest snapshot for this session satisfies cond."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        snap = session.pool().snaps.get(at.session_state["tl.rid"])
-        if snap is not None and cond(snap):
-            return snap
-        time.sleep(0.3)
-        at.run()
-    raise AssertionError("the worker never published a matching snapshot")
+    return _worker_snapshot(at, "tl.rid", cond, timeout)
 
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.run()
-    assert not app.exception
-    return app
+    return started(PAGE)
 
 
 def test_page_runs_and_shows_the_view(at):
@@ -77,9 +63,7 @@ def test_presets_set_what_they_say(at, name):
 
 
 def test_preset_and_settings_from_the_url():
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["preset"] = "classroom-8g"
-    at.run()
+    at = open_page(PAGE, {"preset": "classroom-8g"})
     assert not at.exception
     assert at.session_state["tl.data"] == "8gaussians"
 
@@ -87,12 +71,7 @@ def test_preset_and_settings_from_the_url():
 @pytest.mark.parametrize("bad", [{"lr_c": "nan"}, {"width": "-5"}, {"loss": "☃"}, {"layers": "x,y"},
                                  {"speed": "warp"}, {"preset": "nope"}, {"n_critic": "1e9"}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in bad.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    assert at.warning and "not valid" in at.warning[0].value
+    assert_bad_link_warns(PAGE, bad)
 
 
 def test_single_steps(at):

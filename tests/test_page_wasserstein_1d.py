@@ -1,14 +1,13 @@
 """Wasserstein in 1D under AppTest: the numbers shown follow the sliders and agree with scipy and the closed forms."""
-from pathlib import Path
 
 import pytest
+from apptest_util import assert_bad_link_warns, page_path, started
 from scipy.stats import wasserstein_distance
-from streamlit.testing.v1 import AppTest
 
 from wgan_core import dist1d
 from wgan_core import lessons1d as L
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "wasserstein_1d.py")
+PAGE = page_path("wasserstein_1d")
 
 
 def metric(at, label: str) -> float:
@@ -23,10 +22,7 @@ def sides(at) -> tuple:
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.run()
-    assert not app.exception
-    return app
+    return started(PAGE)
 
 
 def test_default_page_agrees_with_the_closed_form(at):
@@ -88,12 +84,7 @@ def test_the_trained_critic_replays_and_ends_near_w1(at):
 @pytest.mark.parametrize("bad", [{"q_mu": "nan"}, {"p_kind": "cauchy"}, {"n": "7"}, {"seed": "-1"},
                                  {"dual": "maybe"}, {"p_sd": "0"}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in bad.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    assert at.warning and "not valid" in at.warning[0].value
+    assert_bad_link_warns(PAGE, bad)
 
 
 def test_hidden_sliders_keep_their_values(at):

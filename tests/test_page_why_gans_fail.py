@@ -1,17 +1,16 @@
 """Why GANs fail under AppTest: the sliders move the numbers they should; the two live runs train in a worker."""
 import math
 import time
-from pathlib import Path
 
 import pytest
+from apptest_util import ROOT, assert_bad_link_warns, page_path, started
 from streamlit.testing.v1 import AppTest
 
 from ui import session
 from wgan_core import theory
 from wgan_core.presets import PRESETS
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "why_gans_fail.py")
+PAGE = page_path("why_gans_fail")
 
 
 def metric(at, label: str) -> str:
@@ -20,10 +19,7 @@ def metric(at, label: str) -> str:
 
 @pytest.fixture
 def at():
-    app = AppTest.from_file(PAGE, default_timeout=60)
-    app.run()
-    assert not app.exception
-    return app
+    return started(PAGE)
 
 
 def test_page_runs_with_its_three_parts(at):
@@ -78,12 +74,7 @@ def test_the_two_runs_use_the_presets_and_train_when_started(at):
 
 @pytest.mark.parametrize("bad", [{"theta": "nan"}, {"m": "1e9"}, {"s": "-1"}, {"theta": "x" * 500}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in bad.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    assert at.warning and "not valid" in at.warning[0].value
+    assert_bad_link_warns(PAGE, bad)
 
 
 def test_settings_survive_a_visit_to_another_page():

@@ -1,11 +1,11 @@
 """Share and keep on Train live: links round-trip, classroom mode, own data (drawn, uploaded), GIF, checkpoints."""
 import io
 import time
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 import pytest
+from apptest_util import open_page, page_path, worker_snapshot
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -14,29 +14,18 @@ from wgan_core import export, upload
 from wgan_core.config import TrainConfig
 from wgan_core.objectives import OBJECTIVES
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train_live.py")
+PAGE = page_path("train_live")
 RNG = np.random.default_rng(3)
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
+    at = open_page(PAGE, params, timeout=90)
     assert not at.exception
     return at
 
 
 def snapshot(at, cond, timeout=60.0):
-    """Rerun the page until the worker's newest snapshot of this session satisfies cond."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        snap = session.pool().snaps.get(at.session_state["tl.rid"])
-        if snap is not None and cond(snap):
-            return snap
-        time.sleep(0.3)
-        at.run()
-    raise AssertionError("the worker never published a matching snapshot")
+    return worker_snapshot(at, "tl.rid", cond, timeout)
 
 
 def query(at) -> dict:

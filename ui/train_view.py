@@ -11,6 +11,7 @@ import time
 import streamlit as st
 
 from ui import vega
+from ui.pace import CURVES_EVERY, SIDE_EVERY
 from wgan_core import charts, lab, render
 from wgan_core.objectives import OBJECTIVES
 from wgan_core.pool import RunHandle
@@ -147,7 +148,7 @@ def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict 
     """The newest snapshot as a picture. Inline (a data URL), not st.image: a new media URL per frame
     left the view blank until each image had loaded (measured: the picture was visible in only
     44-68 % of samples while training); inline it is always there."""
-    jpg, snap = handle.frame_png(render.frame_jpeg, layers=tuple(layers), size=size, presenter=presenter)
+    jpg, snap = handle.frame_png(render.frame_jpeg, layers=layers, size=size, presenter=presenter)
     if jpg is None:
         st.info("Starting the run…")
         return None
@@ -168,13 +169,13 @@ def tick_for(snap: dict | None, playing: bool, floor: float = 0.0) -> float:
 
 
 def side_tick(tick: float, playing: bool) -> float:
-    """The status line and metrics: twice a second, or every third redraw under load."""
-    return max(SIDE_TICK, 3 * tick) if playing else PAUSED_TICK
+    """The status line and metrics: twice a second, or every ``SIDE_EVERY``-th redraw under load."""
+    return max(SIDE_TICK, SIDE_EVERY * tick) if playing else PAUSED_TICK
 
 
 def curves_tick(tick: float, playing: bool) -> float:
-    """The curves: once a second, or every sixth redraw under load."""
-    return max(1.0, 6 * tick) if playing else PAUSED_TICK
+    """The curves: once a second, or every ``CURVES_EVERY``-th redraw under load."""
+    return max(1.0, CURVES_EVERY * tick) if playing else PAUSED_TICK
 
 
 def follow_tick(ns: str, tick: float, want: float) -> None:
