@@ -24,12 +24,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(env: dict | None = None, timeout: float = 60.0):
-    """Yield (base_url, process) of a running app; the log goes to a temp file."""
+def app_server(env: dict | None = None, timeout: float = 60.0, script: str = "app.py"):
+    """Yield (base_url, process) of a running app (``script``, relative to the repository); the log
+    goes to a temp file."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w", prefix=f"earthmover_{port}_", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS="1", **(env or {})),
         start_new_session=True)

@@ -213,7 +213,8 @@ async def classroom(url: str, pid: int, n: int, args) -> dict:
                     "images_loaded": sum(1 for t, _ in c.stats.shown if t0 <= t < t1),
                     "fetch_errors": c.stats.fetch_errors, "errors_shown": c.stats.exceptions[-3:],
                     "ref_hashes": c.stats.ref_hashes, "messages": c.stats.messages,
-                    "fragment_runs_per_s": round(runs[-1], 2)})
+                    "fragment_runs_per_s": round(runs[-1], 2),
+                    "full_runs": sum(1 for t in c.stats.full_runs if t0 <= t < t1)})
 
     await asyncio.gather(*(c.close() for c in clients))
     t_close = time.monotonic()

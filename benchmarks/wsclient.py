@@ -67,7 +67,8 @@ class Stats:
     messages: int = 0
     bytes: int = 0
     ref_hashes: int = 0
-    full_runs: int = 0
+    auto_reruns: list = field(default_factory=list)    # (t, fragment id, interval) of each AutoRerun message
+    full_runs: list = field(default_factory=list)     # t of each full run's start (new_session, no fragment ids)
     fragment_runs: list = field(default_factory=list)  # t of each fragment run's start (new_session with
     # fragment ids; it may end "early for rerun" after its body ran when another request waits: still a run)
     images: list = field(default_factory=list)       # (t, url or inline-picture hash) of each new picture
@@ -244,7 +245,7 @@ class StreamlitClient:
             if msg.metadata.run.fragment_ids:
                 self.stats.fragment_runs.append(time.monotonic())
             else:
-                self.stats.full_runs += 1
+                self.stats.full_runs.append(time.monotonic())
                 self.stats.full_started = time.monotonic()
                 for fid in list(self._timers):
                     self._stop_timer(fid)
@@ -306,6 +307,7 @@ class StreamlitClient:
 
     # -- fragment timers -------------------------------------------------------------------
     def _auto_rerun(self, fid: str, interval: float) -> None:
+        self.stats.auto_reruns.append((time.monotonic(), fid, interval))
         if not fid:
             return
         if fid in self._timers and self._timers[fid][0] == interval:

@@ -66,17 +66,15 @@ if st.session_state[f"{NS}.preset"]:
     st.caption(f"**{PRESETS[st.session_state[f'{NS}.preset']].label}** — {PRESETS[st.session_state[f'{NS}.preset']].watch}")
 
 b = st.columns([1.1, 0.9, 1.1, 1.4, 0.9, 1.4, 1.2])
-if b[0].button("Pause" if handle.playing else "Play", icon=":material/pause:" if handle.playing else ":material/play_arrow:",
-               type="primary", width="stretch", disabled=waiting):
-    handle.play(not handle.playing)
-    st.session_state[f"{NS}.last_action"] = "loop"
-    st.rerun()
+# Callbacks, not `if st.button(...)`: they act before the page runs, so this run already draws the new
+# state (Play/Pause label) instead of a second full run for it.
+b[0].button("Pause" if handle.playing else "Play", icon=":material/pause:" if handle.playing else ":material/play_arrow:",
+            type="primary", width="stretch", disabled=waiting, on_click=train_view.act, args=(NS, handle, "play"))
 for col, (label, mode) in zip(b[1:4], [("Step", "iteration"), ("Critic step", "critic"), ("Generator step", "generator")]):
-    if col.button(label, width="stretch", help=f"One {mode} update, then pause.", disabled=waiting):
-        handle.step(mode)
-        st.session_state[f"{NS}.last_action"] = {"iteration": "loop"}.get(mode, mode)
-if b[4].button("Reset", width="stretch", help="A fresh run with the same settings and seed.", disabled=waiting):
-    handle.reset()
+    col.button(label, width="stretch", help=f"One {mode} update, then pause.", disabled=waiting,
+               on_click=train_view.act, args=(NS, handle, mode))
+b[4].button("Reset", width="stretch", help="A fresh run with the same settings and seed.", disabled=waiting,
+            on_click=train_view.act, args=(NS, handle, "reset"))
 b[5].select_slider("Speed", list(SPEEDS), key=f"{NS}.speed", label_visibility="collapsed",
                    format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast as possible.")
 handle.speed(SPEEDS[st.session_state[f"{NS}.speed"]])
@@ -94,18 +92,24 @@ if not presenter:
         share.export_panel(NS, handle, ring, tuple(layers))
         share.checkpoint_uploader(NS, locked)
     if controls.visible(NS, "data"):
-        with st.expander("Your own data: draw points or upload a CSV", icon=":material/draw:", expanded=waiting):
-            own_data.panel(NS, locked)
+        # Drawn only while open: the pad is the page's largest element, and the page reruns in full
+        # on every control change of every student.
+        pad = st.expander("Your own data: draw points or upload a CSV", icon=":material/draw:", expanded=waiting,
+                          key=f"{NS}.own_open", on_change="rerun")
+        if pad.open:
+            with pad:
+                own_data.panel(NS, locked)
 
 
 # The view redraws at the pace the worker publishes snapshots (its frame interval stretches with its
 # load) or the pace the server process can serve all viewers (ui/pace.py), whichever is slower:
 # a crowded server slows every view a little instead of freezing.
 pace = session.pace()
-tick = train_view.tick_for(handle.snapshot(), handle.playing, pace.min_tick())
+ticks = train_view.declare_ticks(NS, train_view.tick_for(handle.snapshot(), handle.playing, pace.min_tick()),
+                                 handle.playing)
 
 
-@st.fragment(run_every=tick)
+@st.fragment(run_every=ticks["view"])
 def view() -> None:
     if waiting:
         st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
@@ -122,12 +126,13 @@ def view() -> None:
         return
     ring.add(snap, run_key=snap.get("serial"))
     pace.ran(handle.rid if handle.playing else None)
-    train_view.follow_tick(NS, tick, train_view.tick_for(snap, handle.playing, pace.min_tick()))
+    train_view.follow_tick(NS, "view", train_view.tick_for(snap, handle.playing, pace.min_tick()))
 
 
-@st.fragment(run_every=train_view.side_tick(tick, handle.playing))
+@st.fragment(run_every=ticks["side"])
 def side() -> None:
     pace.ran()
+    train_view.follow_tick(NS, "side", train_view.side_tick(train_view.current_tick(NS, "view"), handle.playing))
     snap = handle.snapshot()
     if snap is None or waiting:
         return
@@ -142,9 +147,10 @@ def side() -> None:
         train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop")
 
 
-@st.fragment(run_every=train_view.curves_tick(tick, handle.playing))
+@st.fragment(run_every=ticks["curves"])
 def graphs() -> None:
     pace.ran()
+    train_view.follow_tick(NS, "curves", train_view.curves_tick(train_view.current_tick(NS, "view"), handle.playing))
     snap = handle.snapshot()
     if snap is not None and snap["gen_steps"] > 0 and not waiting:
         with session.guard("The curves"):

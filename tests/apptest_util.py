@@ -16,11 +16,13 @@ def page_path(name: str) -> str:
     return str(ROOT / "pages" / f"{name}.py")
 
 
-def open_page(path: str, params: dict | None = None, timeout: float = 60) -> AppTest:
-    """Run a page once, with these query parameters."""
+def open_page(path: str, params: dict | None = None, timeout: float = 60, state: dict | None = None) -> AppTest:
+    """Run a page once, with these query parameters (and these session-state values set first)."""
     at = AppTest.from_file(path, default_timeout=timeout)
     for k, v in (params or {}).items():
         at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
     return at.run()
 
 

@@ -19,9 +19,15 @@ RNG = np.random.default_rng(3)
 
 
 def page(**params) -> AppTest:
-    at = open_page(PAGE, params, timeout=90)
+    """Train live with these query parameters, its "Your own data" panel open."""
+    at = open_page(PAGE, params, timeout=90, state={"tl.own_open": True})
     assert not at.exception
     return at
+
+
+def keys(at) -> set:
+    """Keys of the page's buttons and file uploaders."""
+    return {w.key for w in list(at.button) + list(at.file_uploader)}
 
 
 def snapshot(at, cond, timeout=60.0):
@@ -138,6 +144,15 @@ def test_lock_disables_presets_and_own_data():
 def test_bad_share_parameters_are_noted(bad):
     at = page(**bad)
     assert at.warning and "not valid" in at.warning[0].value
+
+
+def test_the_own_data_panel_is_drawn_only_while_open():
+    at = open_page(PAGE, timeout=90)
+    assert not at.exception
+    assert [e for e in at.expander if e.label.startswith("Your own")] and "tl.csv_file" not in keys(at)
+    at.session_state["tl.own_open"] = True
+    at.run()
+    assert "tl.csv_file" in keys(at) and "tl.pad_train" in keys(at)
 
 
 def test_custom_data_without_points_waits_for_a_drawing():

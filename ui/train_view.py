@@ -10,7 +10,7 @@ import time
 
 import streamlit as st
 
-from ui import vega
+from ui import retime, vega
 from ui.pace import CURVES_EVERY, SIDE_EVERY
 from wgan_core import charts, lab, render
 from wgan_core.objectives import OBJECTIVES
@@ -52,6 +52,19 @@ ALGO = [
     ("generator", "  L_G = −E f(G(z))"),
     ("generator", "  G ← G − lr_g·∇L_G"),
 ]
+
+
+def act(ns: str, handle: RunHandle, what: str) -> None:
+    """The run buttons: "play" (toggles Play/Pause), "reset", or a step mode ("iteration", "critic",
+    "generator"; one update, then pause). Records which part of the algorithm ran last."""
+    if what == "reset":
+        handle.reset()
+        return
+    if what == "play":
+        handle.play(not handle.playing)
+    else:
+        handle.step(what)
+    st.session_state[f"{ns}.last_action"] = "loop" if what in ("play", "iteration") else what
 
 
 def pseudo_code(active: str) -> None:
@@ -178,15 +191,34 @@ def curves_tick(tick: float, playing: bool) -> float:
     return max(1.0, CURVES_EVERY * tick) if playing else PAUSED_TICK
 
 
-def follow_tick(ns: str, tick: float, want: float) -> None:
-    """Rerun the page (which re-creates the fragments with new intervals) once the tick the load
-    asks for (``want``) has differed from the current one for ``RETUNE_S``, at most once per
-    ``RETUNE_S`` (a full page run costs the server more than a redraw)."""
-    key = f"{ns}.tick_off"
-    if want == tick:
-        st.session_state.pop(key, None)
+def declare_ticks(ns: str, tick: float, playing: bool) -> dict:
+    """The redraw intervals of the view, side panel and curves fragments as this full page run
+    declares them (and so as the browser's timers have them from now on)."""
+    ticks = {"view": tick, "side": side_tick(tick, playing), "curves": curves_tick(tick, playing)}
+    st.session_state[f"{ns}.ticks"] = {name: (t, None) for name, t in ticks.items()}
+    return ticks
+
+
+def current_tick(ns: str, name: str) -> float:
+    return st.session_state[f"{ns}.ticks"][name][0]
+
+
+def follow_tick(ns: str, name: str, want: float) -> None:
+    """Call from fragment ``name``'s run: once the interval the load asks for (``want``) has differed
+    from the fragment's current one for ``RETUNE_S``, the fragment's timer changes to it
+    (ui/retime.py: a message to the browser, not a page run). Where that cannot be done the page
+    reruns, which re-declares every fragment (at most once per ``RETUNE_S``)."""
+    ticks = st.session_state[f"{ns}.ticks"]
+    now, since = ticks[name]
+    if want == now:
+        ticks[name] = (now, None)
         return
-    since = st.session_state.setdefault(key, time.monotonic())
-    if time.monotonic() - since >= RETUNE_S:
-        st.session_state.pop(key, None)
-        st.rerun()
+    t = time.monotonic()
+    if since is None:
+        ticks[name] = (now, t)
+    elif t - since >= RETUNE_S:
+        if retime.retime(want):
+            ticks[name] = (want, None)
+        else:
+            ticks[name] = (now, None)
+            st.rerun()
