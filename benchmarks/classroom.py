@@ -214,7 +214,9 @@ async def classroom(url: str, pid: int, n: int, args) -> dict:
                     "fetch_errors": c.stats.fetch_errors, "errors_shown": c.stats.exceptions[-3:],
                     "ref_hashes": c.stats.ref_hashes, "messages": c.stats.messages,
                     "fragment_runs_per_s": round(runs[-1], 2),
-                    "full_runs": sum(1 for t in c.stats.full_runs if t0 <= t < t1)})
+                    "full_runs": sum(1 for t in c.stats.full_runs if t0 <= t < t1),
+                    **({"trace": [(round(t - t0, 3), e, d) for t, e, d in c.trace]}
+                       if float("inf") in (ctl, pau) else {})})
 
     await asyncio.gather(*(c.close() for c in clients))
     t_close = time.monotonic()

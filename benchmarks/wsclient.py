@@ -36,6 +36,7 @@ Use ``StreamlitClient`` from asyncio; see ``benchmarks/classroom.py``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import re
 import time
@@ -50,6 +51,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 STATUS_RE = re.compile(r"generator step \*\*([\d,]+)\*\*")
 FINISHED, EARLY = ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN
+FRAGMENT_FINISHED = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 
 
 @dataclass
@@ -112,6 +114,7 @@ class StreamlitClient:
         self._runs = 0                            # the frontend's scriptRunCount
         self._max_age = 2                         # new_session.config.max_cached_message_age
         self._had_session = False
+        self.trace: collections.deque = collections.deque(maxlen=400)   # (t, event, detail): the run lifecycle
 
     # -- connection ------------------------------------------------------------------------
     async def load_page(self) -> float:
@@ -172,6 +175,7 @@ class StreamlitClient:
             cs.widget_states.widgets.append(w)
         cs.context_info.timezone = "UTC"
         cs.context_info.url = f"http://{self.host}:{self.port}/{self.page}" + (f"?{self.query}" if self.query else "")
+        self.trace.append((time.monotonic(), "rerun", fragment_id or [w.id[-12:] for w in widgets or []]))
         await self.send(msg)
 
     # -- widgets ---------------------------------------------------------------------------
@@ -242,6 +246,7 @@ class StreamlitClient:
             self._had_session = True
             self._max_age = msg.new_session.config.max_cached_message_age or self._max_age
             self.page_hash = msg.new_session.page_script_hash
+            self.trace.append((time.monotonic(), "session", list(msg.metadata.run.fragment_ids)))
             if msg.metadata.run.fragment_ids:
                 self.stats.fragment_runs.append(time.monotonic())
             else:
@@ -252,12 +257,17 @@ class StreamlitClient:
         elif kind == "navigation" and msg.navigation.page_script_hash:
             self.page_hash = msg.navigation.page_script_hash     # with st.navigation, the page's own hash
         elif kind == "script_finished":
-            if msg.script_finished == FINISHED:
+            self.trace.append((time.monotonic(), "finished", int(msg.script_finished)))
+            # A full run ends with FINISHED, or, when fragment reruns were queued behind it, with the
+            # last of those (the browser's "running" state ends either way).
+            if msg.script_finished == FINISHED or (msg.script_finished == FRAGMENT_FINISHED
+                                                   and self.stats.full_started > self.stats.full_finished):
                 self.stats.full_finished = time.monotonic()
             if msg.script_finished != EARLY and self._had_session:
                 self._age_cache(list(msg.metadata.run.fragment_ids))
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
+            self.trace.append((time.monotonic(), "query", self.query[-60:]))
 
     def _element(self, el) -> None:
         kind = el.WhichOneof("type")
