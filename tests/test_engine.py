@@ -345,3 +345,14 @@ def test_seed3_matches_the_seed_notebook():
     np.testing.assert_allclose(std, 0.5, rtol=0.05)
     x = ds.sample(30000, torch.Generator().manual_seed(1)).numpy()
     np.testing.assert_allclose(x.mean(0), [1 / 3, 2.0], atol=0.05)
+
+
+@pytest.mark.parametrize("width", [16, 128])
+def test_spectral_norm_starts_at_slope_one(width):
+    """Every layer of a fresh SN-GAN critic has largest singular value 1 (exact SVD), not only after
+    training has run the power iteration for a while."""
+    r = Run(TrainConfig(loss="sngan", width=width, data="8gaussians"), device="cpu")
+    net = Net(r.c_spec, r.c_flat, spectral=True, u=[u.clone() for u in r.sn_u])
+    with torch.no_grad():
+        sigmas = [float(torch.linalg.matrix_norm(w[0], ord=2)) for w, _ in net.weights(update_u=False)]
+    assert sigmas == pytest.approx([1.0] * len(sigmas), abs=0.02)

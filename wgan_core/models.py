@@ -58,6 +58,9 @@ class MLPSpec:
         return torch.cat(parts).to(device).unsqueeze(0)
 
 
+SN_WARMUP = 30     # power iterations for a new network's u: one alone left sigma ~30 % low at init
+
+
 class Net:
     """The S stacked networks of one spec, as leaf views into ``flat`` (S, P).
 
@@ -80,9 +83,13 @@ class Net:
                 self.params += [w, b]
         for p in self.params:
             p.requires_grad_(True)
-        # power-iteration vectors for spectral normalisation, one (S, out) per layer
+        # power-iteration vectors for spectral normalisation, one (S, out) per layer; training then
+        # refines them by one step per update (as Miyato et al.), so fresh ones start converged
         self.u = u if u is not None else (
             [F.normalize(torch.ones(S, o, device=flat.device), dim=1) for _, o in spec.shapes] if spectral else [])
+        if spectral and u is None:
+            for _ in range(SN_WARMUP):
+                self.weights(update_u=True)
 
     def weights(self, update_u: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(W, b) per layer; with spectral norm, W / sigma_max(W) by one power-iteration step."""
