@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable
 
 import numpy as np
+from PIL import Image
 
 from . import render
 from .config import TrainConfig
@@ -132,7 +133,7 @@ def gif(frames: list[dict], seconds: float, size: int = 480, layers=render.LAYER
         pictures.append(render.render_frame(f, layers, size))
         if progress:
             progress(i + 1, len(frames))
-    return render.gif_bytes(pictures, fps=len(frames) / max(seconds, 0.1))
+    return gif_bytes(pictures, fps=len(frames) / max(seconds, 0.1))
 
 
 # --------------------------------------------------------------------------- curves
@@ -215,3 +216,31 @@ def _unpack(data: bytes) -> tuple[bytes, TrainConfig, np.ndarray | None]:
     if config.data == "custom" and points is None:
         raise _Plain("This checkpoint is for a run on your own data, but the points are missing from it.")
     return z.read("run.pt"), config, points
+
+
+def gif_bytes(frames: list[Image.Image], fps: float = 8) -> bytes:
+    """An animated GIF (looping forever) of equal-sized frames at ``fps`` frames per second.
+
+    One 256-colour palette for the whole animation, chosen from up to five frames
+    spread over it, with Floyd-Steinberg dithering: the heatmap stays smooth, colours
+    do not flicker between frames, and it is ~5x faster than a palette per frame.
+    Pillow merges consecutive identical frames into one longer frame.
+    """
+    frames = list(frames)
+    if not frames or not all(isinstance(f, Image.Image) for f in frames):
+        raise ValueError("frames must be a non-empty list of PIL images")
+    if len({f.size for f in frames}) != 1:
+        raise ValueError(f"frames must all have one size, got {sorted({f.size for f in frames})}")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    rgb = [f.convert("RGB") for f in frames]
+    picks = [rgb[i].reduce(2) for i in sorted({round(j * (len(rgb) - 1) / 4) for j in range(5)})]
+    sample = Image.new("RGB", (picks[0].width, picks[0].height * len(picks)))
+    for i, im in enumerate(picks):
+        sample.paste(im, (0, i * im.height))
+    palette = sample.quantize(256)
+    paletted = [f.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for f in rgb]
+    buf = io.BytesIO()
+    paletted[0].save(buf, format="GIF", save_all=True, append_images=paletted[1:], loop=0,
+                     duration=max(20, round(1000 / fps)), optimize=False)
+    return buf.getvalue()

@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .config import TrainConfig
-from .render import digits_grid
 
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "digits.npz"
 N_HELD_OUT = 500
@@ -204,3 +205,29 @@ def quality_spec(history: list[tuple[float, float]], height: int = 150) -> dict:
     return _chart("Recognisable generated digits", rows,
                   {"title": "share", "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}},
                   {"value": ORANGE}, [], REAL_RECOGNISABLE, f"real digits: {REAL_RECOGNISABLE:.0%}", height)
+
+
+def digits_grid(images, nrow: int = 8, scale: int = 4) -> Image.Image:
+    """Tile images (N, H, W) in [0, 1] -- or flat (N, D) with D a square -- as dark ink on white.
+
+    ``nrow`` images per row (as torchvision's ``make_grid``); each pixel becomes a
+    scale x scale block (nearest neighbour); tiles are separated by 1-px grey gaps.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 2 and x.shape[1] > 0 and math.isqrt(x.shape[1]) ** 2 == x.shape[1]:
+        x = x.reshape(len(x), math.isqrt(x.shape[1]), -1)
+    if x.ndim != 3 or 0 in x.shape:
+        raise ValueError(f"images must have shape (N, H, W) or (N, D) with D a square, got {np.shape(images)}")
+    if int(nrow) < 1 or int(scale) < 1:
+        raise ValueError(f"nrow and scale must be >= 1, got nrow={nrow}, scale={scale}")
+    n, hh, ww = x.shape
+    cols, scale = min(int(nrow), n), int(scale)
+    rows = -(-n // cols)
+    ink = (255 * (1 - np.clip(np.nan_to_num(x, nan=0.0), 0, 1))).round().astype(np.uint8)   # (N, H, W)
+    tiles = ink.repeat(scale, 1).repeat(scale, 2)                          # (N, H*s, W*s)
+    th, tw = hh * scale, ww * scale
+    out = np.full((rows * (th + 1) + 1, cols * (tw + 1) + 1), 190, dtype=np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[1 + r * (th + 1):(r + 1) * (th + 1), 1 + c * (tw + 1):(c + 1) * (tw + 1)] = tiles[i]
+    return Image.fromarray(out).convert("RGB")

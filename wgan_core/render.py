@@ -1,4 +1,4 @@
-"""Frames for the live training page: a layered picture of a 2D GAN, and PNG/GIF export.
+"""Frames for the live training page: a layered picture of a 2D GAN, as PNG or JPEG.
 
 Pure functions of a snapshot's plain arrays (no streamlit, no torch). Layers, bottom
 to top, after GAN Lab's layered view, all drawn against the engine's fixed evaluation
@@ -25,14 +25,10 @@ grid and fixed noise batch, so that motion in the picture is learning, not resam
     (:math:`-\\partial L_G / \\partial x`). Lengths are relative: the median arrow is
     ``ARROW_FRAC`` of the plot width, the longest ``ARROW_MAX`` times that.
 
-Speed (a 2-core server drawing for a whole class): the plot is one padded RGBX
-numpy buffer. The heatmap is the critic mapped to [0, 255], upscaled by Pillow and
-coloured through a lookup table; points are a precomputed anti-aliased disc stamped
-at every point in one gather-blend-scatter (measured ~0.6 ms for 1,000 points, against
-~1.1 ms for ``ImageDraw.ellipse`` per point, which is aliased and cannot put every
-halo under every disc); lines are sampled once per pixel and anti-aliased across
-their width. The axes and legend are drawn once per size and cached. See
-``_Buffer.blend`` for the compositing.
+Speed (a 2-core server drawing for a whole class): the data layers are drawn with
+numpy into one padded pixel buffer (``raster.py``); the heatmap is the critic
+mapped to [0, 255], upscaled by Pillow and coloured through a lookup table. The
+axes and legend are drawn once per size and cached (``_template``).
 """
 from __future__ import annotations
 
@@ -44,6 +40,8 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from .raster import Buffer, contour_segments, draw_lines, draw_points, rgbx, upscale
 
 LAYERS = ("critic", "contours", "real", "fake", "arrows", "manifold")
 
@@ -184,17 +182,12 @@ def _ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     return np.round(t, 10)
 
 
-# --------------------------------------------------------------------------- the plot's pixel buffer
-
-def _rgbx(rgb) -> np.uint32:
-    """An (r, g, b) colour as one RGBX pixel (4 bytes viewed as a uint32) of the buffer."""
-    return np.array([*rgb[:3], 255], dtype=np.uint8).view(np.uint32)[0]
-
+# --------------------------------------------------------------------------- colours of the critic
 
 @lru_cache(maxsize=1)
 def _palette32() -> np.ndarray:
     """The palette as (256,) RGBX words."""
-    return np.array([_rgbx(c) for c in _palette()], dtype=np.uint32)
+    return np.array([rgbx(c) for c in _palette()], dtype=np.uint32)
 
 
 @lru_cache(maxsize=1)
@@ -204,87 +197,6 @@ def _palette() -> np.ndarray:
     rgb = np.array([c for _, c in PALETTE_STOPS], dtype=np.float64)
     t = np.linspace(0, 1, 256)
     return np.stack([np.interp(t, pos, rgb[:, c]) for c in range(3)], -1).round().astype(np.uint8)
-
-
-class _Pool:
-    """Scratch arrays reused across frames (and threads): a fresh 1.4 MB array costs ~350 page
-    faults when first written, about a fifth of a frame's time. Holds at most ``keep`` per shape."""
-
-    def __init__(self, keep: int = 4):
-        self.keep, self.free = keep, {}
-
-    def take(self, shape: tuple, dtype, zero: bool) -> np.ndarray:
-        try:
-            return self.free.get((shape, dtype, zero), []).pop()           # list.pop is atomic
-        except IndexError:
-            return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
-
-    def give(self, a: np.ndarray, zero: bool) -> None:
-        spare = self.free.setdefault((a.shape, a.dtype.type, zero), [])
-        if len(spare) < self.keep:
-            spare.append(a)
-
-
-_POOL = _Pool()
-
-
-class _Buffer:
-    """The plot as a padded RGBX buffer, (h + 2P, w + 2P) uint32, drawn into with numpy.
-
-    The padding lets markers near the edge spill over without bounds checks;
-    ``image()`` crops it off. Plot pixel (x, y) is buffer pixel (x + P, y + P).
-    Use as a context manager: the arrays go back to the pool on exit.
-    """
-
-    def __init__(self, w: int, h: int, pad: int, white: bool = True):
-        self.w, self.h, self.pad = w, h, pad
-        shape = (h + 2 * pad, w + 2 * pad)
-        self.px = _POOL.take(shape, np.uint32, zero=False)
-        if white:
-            self.px.fill(_rgbx((255, 255, 255)))
-        self.flat = self.px.reshape(-1)
-        self.cover = _POOL.take(self.flat.shape, np.float32, zero=True)    # scratch, kept all zero
-
-    def __enter__(self) -> _Buffer:
-        return self
-
-    def __exit__(self, exc_type, *_) -> None:
-        _POOL.give(self.px, zero=False)
-        if exc_type is None:                                                # else cover may be dirty
-            _POOL.give(self.cover, zero=True)
-
-    @property
-    def inner(self) -> np.ndarray:
-        p = self.pad
-        return self.px[p:p + self.h, p:p + self.w]
-
-    def index(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Flat buffer indices of the plot pixels containing (x, y); they must lie within the padding."""
-        return (np.floor(y).astype(np.int64) + self.pad) * self.px.shape[1] + np.floor(x).astype(np.int64) + self.pad
-
-    def offsets(self, off: np.ndarray) -> np.ndarray:
-        """Flat index offsets of pixel offsets (K, 2) given as (dx, dy)."""
-        return off[:, 1] * self.px.shape[1] + off[:, 0]
-
-    def blend(self, idx: np.ndarray, rgb, cover, opacity: float = 1.0) -> None:
-        """One flat layer of colour ``rgb``: px = px (1 - a) + rgb a, a = opacity * max coverage per pixel.
-
-        idx: flat indices (any shape); cover: coverage in [0, 1], broadcast to idx.
-        Where shapes overlap in one call, a pixel takes their largest coverage, not a sum.
-        The blend runs on whole RGBX words, two 8-bit channels per 16-bit lane (R, B and
-        G, X), with alpha in 1/256: three times faster than per-channel float arithmetic.
-        """
-        idx, cover = (x.ravel() for x in np.broadcast_arrays(idx, np.asarray(cover, np.float32)))
-        np.maximum.at(self.cover, idx, cover)
-        a = (self.cover[idx] * np.float32(256 * opacity) + 0.5).astype(np.uint32)   # (n,) in 0..256
-        self.cover[idx] = 0
-        old, new, na = self.flat[idx], _rgbx(rgb), 256 - a
-        rb = ((old & 0xFF00FF) * na + (new & 0xFF00FF) * a + 0x800080) >> 8 & 0xFF00FF
-        gx = ((old >> 8 & 0xFF00FF) * na + (new >> 8 & 0xFF00FF) * a + 0x800080) & 0xFF00FF00
-        self.flat[idx] = rb | gx
-
-    def image(self) -> Image.Image:
-        return Image.frombytes("RGB", (self.w, self.h), np.ascontiguousarray(self.inner), "raw", "RGBX")
 
 
 # --------------------------------------------------------------------------- critic: heatmap and contours
@@ -299,141 +211,14 @@ def _centre_scale(grid: np.ndarray) -> tuple[float, float]:
     return float(m), float(r) if r > 0 else 1.0
 
 
-def _upscale(a: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Bilinear upscale of a (G, G) uint8 array, row 0 at the top, to (h, w); samples on the edges."""
-    g = a.shape[0]
-    img = Image.fromarray(a, "L").resize((w, h), Image.BILINEAR, box=(0.5, 0.5, g - 0.5, g - 0.5))
-    return np.asarray(img)
-
-
-def _draw_heatmap(buf: _Buffer, grid: np.ndarray, m: float, r: float) -> None:
+def _draw_heatmap(buf: Buffer, grid: np.ndarray, m: float, r: float) -> None:
     """The critic value, mapped to [0, 255], is upscaled first and coloured after (smooth colours)."""
     g = grid[::-1]                                                          # (G, G), ymax row first
     ok = np.isfinite(g)
     t = np.clip(0.5 + 0.5 * (np.where(ok, g, m) - m) / r, 0, 1)
-    np.take(_palette32(), _upscale((t * 255).round().astype(np.uint8), buf.w, buf.h), out=buf.inner)
+    np.take(_palette32(), upscale((t * 255).round().astype(np.uint8), buf.w, buf.h), out=buf.inner)
     if not ok.all():
-        buf.inner[_upscale(np.where(ok, 0, 255).astype(np.uint8), buf.w, buf.h) > 127] = _rgbx(NAN_RGB)
-
-
-# Marching squares. Cell corners counter-clockwise from bottom-left (row, col), (row, col+1),
-# (row+1, col+1), (row+1, col); edge e joins corner e and corner e+1. A cell's case has bit e set
-# when corner e is above the level; each case maps to the edge pairs its iso-line joins.
-_CORNERS = np.array([[0, 0], [1, 0], [1, 1], [0, 1]])                      # (col, row) offsets
-_CASE_EDGES = np.array([[e for e in range(4) if (c >> e & 1) != (c >> (e + 1) % 4 & 1)][:2] or [0, 0]
-                        for c in range(16)])                                 # (16, 2), saddles fixed below
-
-
-def contour_segments(v: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
-    """Marching squares over a (G, G) grid (row 0 at ymin), vectorised over cells and levels.
-
-    Returns ``(segs, level)``: segs (S, 2, 2) end points in grid coordinates
-    (column, row), level (S,) the index of each segment's level. A corner pair p, q
-    straddling level c is crossed at the linear fraction t = (c - p) / (q - p); a
-    saddle cell (two opposite corners above c) is resolved by the mean of its corners.
-    """
-    v = np.asarray(v, dtype=np.float64)
-    lv = np.asarray(levels, dtype=np.float64).ravel()                      # (L,)
-    hi = v[None] > lv[:, None, None]                                        # (L, G, G)
-    case = (hi[:, :-1, :-1] * 1 + hi[:, :-1, 1:] * 2 + hi[:, 1:, 1:] * 4 + hi[:, 1:, :-1] * 8)
-    li, row, col = np.nonzero((case != 0) & (case != 15))                  # active cells, (A,) each
-    cs, c = case[li, row, col], lv[li]
-    corner = v[row[:, None] + _CORNERS[:, 1], col[:, None] + _CORNERS[:, 0]]      # (A, 4) values
-    p, q = corner, np.roll(corner, -1, axis=1)                              # edge e: corner e -> e+1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.nan_to_num(np.clip((c[:, None] - p) / (q - p), 0, 1), nan=0.5)   # (A, 4)
-    a, b = _CORNERS, np.roll(_CORNERS, -1, axis=0)
-    pts = np.stack([col, row], -1)[:, None] + a + t[..., None] * (b - a)    # (A, 4, 2) crossing per edge
-    saddle = (cs == 5) | (cs == 10)
-    pairs = _CASE_EDGES[cs]                                                 # (A, 2)
-    # saddles: iso-lines cut off corners 0 and 2 unless the centre sides with them
-    cut02 = (cs == 5) != (corner.mean(1) > c)
-    pairs[saddle] = np.where(cut02[saddle, None], [3, 0], [0, 1])
-    second = np.where(cut02[saddle, None], [1, 2], [2, 3])                  # (As, 2) the other segment
-    segs = np.concatenate([np.take_along_axis(pts, pairs[..., None], 1),
-                           np.take_along_axis(pts[saddle], second[..., None], 1)])
-    return segs, np.concatenate([li, li[saddle]])
-
-
-# --------------------------------------------------------------------------- lines and markers
-
-def _clip(seg: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Liang-Barsky: segments (S, 2, 2) clipped to [0, w] x [0, h]; those outside dropped."""
-    seg = seg[np.isfinite(seg).all((1, 2))]
-    if ((seg >= 0) & (seg <= [w, h])).all():
-        return seg
-    p, d = seg[:, 0], seg[:, 1] - seg[:, 0]
-    t0, t1 = np.zeros(len(seg)), np.ones(len(seg))
-    for pk, qk in ((-d[:, 0], p[:, 0]), (d[:, 0], w - p[:, 0]), (-d[:, 1], p[:, 1]), (d[:, 1], h - p[:, 1])):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rk = qk / pk
-        t0 = np.where(pk < 0, np.maximum(t0, rk), t0)
-        t1 = np.where(pk > 0, np.minimum(t1, rk), t1)
-        t1 = np.where((pk == 0) & (qk < 0), -1.0, t1)                     # parallel and outside
-    keep = t0 <= t1
-    p, d = p[keep], d[keep]
-    return np.clip(np.stack([p + t0[keep, None] * d, p + t1[keep, None] * d], 1), 0, [w, h])
-
-
-def _draw_lines(buf: _Buffer, seg: np.ndarray, rgba, width: float = 1.0) -> None:
-    """Anti-aliased segments (S, 2, 2) in plot pixels, ``width`` pixels wide, as one flat layer.
-
-    Each segment is sampled once per pixel along its major axis. Across it, with the
-    line's band [b - h, b + h] (h = width / 2 / cos(angle to the major axis), so the
-    width is perpendicular to the line), pixel j of the band's first pixel k0 = floor(b - h)
-    is covered by clip(f + 2h - j, 0, 1), less f for j = 0, where f = b - h - k0.
-    """
-    seg = _clip(np.asarray(seg, dtype=np.float64), buf.w, buf.h)
-    if not len(seg):
-        return
-    d = seg[:, 1] - seg[:, 0]                                               # (S, 2)
-    xmaj = np.abs(d[:, 0]) >= np.abs(d[:, 1])
-    j, i, s = xmaj.astype(np.int64), (~xmaj).astype(np.int64), np.arange(len(seg))
-    a0, b0, da, db = seg[s, 0, i], seg[s, 0, j], d[s, i], d[s, j]           # major / minor axis
-    n = np.ceil(np.abs(da)).astype(np.int64) + 1                            # samples per segment
-    slope = np.divide(db, da, out=np.zeros_like(db), where=da != 0)
-    half = 0.5 * width * np.sqrt(1 + slope ** 2)                            # (S,)
-    t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(np.maximum(n - 1, 1), n)
-    a = np.repeat(a0, n) + t * np.repeat(da, n)                             # (P,) major coordinate
-    lo = np.repeat(b0, n) + t * np.repeat(db, n) - np.repeat(half, n)      # (P,) band start, minor axis
-    k0 = np.floor(lo)
-    f = (lo - k0).astype(np.float32)
-    span = np.arange(math.ceil(2 * half.max()) + 1, dtype=np.float32)      # (K,)
-    cover = np.clip((f + np.repeat(2 * half, n).astype(np.float32))[:, None] - span, 0, 1)   # (P, K)
-    cover[:, 0] -= f
-    xm, row = np.repeat(xmaj, n), buf.px.shape[1]
-    am = np.minimum(a.astype(np.int64), np.where(xm, buf.w, buf.h) - 1)    # a >= 0 after clipping
-    step = np.where(xm, row, 1)                                             # buffer stride along k
-    base = k0.astype(np.int64) * step + am * np.where(xm, 1, row) + buf.pad * (row + 1)
-    idx = base[:, None] + step[:, None] * span.astype(np.int64)            # (P, K) flat indices
-    on = cover > 0
-    buf.blend(idx[on], rgba, cover[on], rgba[3] / 255)
-
-
-@lru_cache(maxsize=16)
-def _stamp(radius: float, inner: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Anti-aliased disc: pixel offsets (K, 2) as (dx, dy) and coverage (K,), without the pixels
-    closer than ``inner`` to the centre (hidden under the disc drawn on top)."""
-    R = math.ceil(radius + 1)
-    dy, dx = np.mgrid[-R:R + 1, -R:R + 1]
-    d = np.hypot(dx, dy)
-    cover = np.clip(radius + 0.5 - d, 0, 1)
-    keep = (cover > 0) & (d >= inner)
-    return np.stack([dx[keep], dy[keep]], -1), cover[keep].astype(np.float32)
-
-
-def _draw_points(buf: _Buffer, pix: np.ndarray, rgb, radius: float, rim: float) -> None:
-    """Anti-aliased discs of colour ``rgb`` at plot pixels pix (N, 2), haloed in white.
-
-    All halos first, then all discs, so a dense cluster reads as one solid blob with
-    a white outline. Points whose centre is off the plot are skipped.
-    """
-    ok = np.isfinite(pix).all(1)
-    ok[ok] = ((pix[ok] >= 0) & (pix[ok] < [buf.w, buf.h])).all(1)
-    centre = np.unique(buf.index(pix[ok, 0], pix[ok, 1]))[:, None]          # (N', 1) flat indices
-    for r, colour in ((radius + rim, RIM_RGB), (radius, rgb)):
-        off, cover = _stamp(r, inner=radius - 0.5 if colour is RIM_RGB else 0.0)
-        buf.blend(centre + buf.offsets(off), colour, cover)
+        buf.inner[upscale(np.where(ok, 0, 255).astype(np.uint8), buf.w, buf.h) > 127] = rgbx(NAN_RGB)
 
 
 def _arrow_segments(start: np.ndarray, vec: np.ndarray, w: int, head: float) -> np.ndarray:
@@ -457,14 +242,14 @@ def _arrow_segments(start: np.ndarray, vec: np.ndarray, w: int, head: float) -> 
     return np.concatenate([np.stack([a[keep], tip[keep]], 1) for a in (tail, left, right)])
 
 
-def _draw_contours(buf: _Buffer, grid: np.ndarray, m: float, r: float, st: _Style) -> None:
+def _draw_contours(buf: Buffer, grid: np.ndarray, m: float, r: float, st: _Style) -> None:
     """Iso-lines at m + r k / 5, k = -4..4; the median line (k = 0) a little bolder."""
     segs, lev = contour_segments(grid, m + r * np.arange(-(N_LEVELS // 2), N_LEVELS // 2 + 1) / 5)
     g = len(grid) - 1
     segs = segs * [buf.w / g, -buf.h / g] + [0, buf.h]                     # grid -> plot pixels
     mid = lev == N_LEVELS // 2
-    _draw_lines(buf, segs[~mid], CONTOUR_RGBA, st.k)
-    _draw_lines(buf, segs[mid], MEDIAN_CONTOUR_RGBA, 1.3 * st.k)
+    draw_lines(buf, segs[~mid], CONTOUR_RGBA, st.k)
+    draw_lines(buf, segs[mid], MEDIAN_CONTOUR_RGBA, 1.3 * st.k)
 
 
 def _manifold_segments(pix: np.ndarray) -> np.ndarray:
@@ -492,7 +277,7 @@ def _plot(a: dict, layers, w: int, h: int, st: _Style) -> Image.Image:
     """The data layers on a (w, h) image whose edges are the extent; everything is clipped to it."""
     radius, rim = 2.6 * st.k, max(0.8, 0.9 * st.k)                         # marker disc and white halo
     heat = "critic" in layers and a["grid"] is not None                     # fills the whole plot
-    with _Buffer(w, h, pad=math.ceil(radius + rim) + 2, white=not heat) as buf:
+    with Buffer(w, h, pad=math.ceil(radius + rim) + 2, white=not heat) as buf:
         to_px, grid = _Map(a["extent"], w, h), a["grid"]
         if grid is not None:
             m, r = _centre_scale(grid)
@@ -501,13 +286,13 @@ def _plot(a: dict, layers, w: int, h: int, st: _Style) -> Image.Image:
             if "contours" in layers:
                 _draw_contours(buf, grid, m, r, st)
         if "manifold" in layers and a["manifold"] is not None:
-            _draw_lines(buf, _manifold_segments(to_px(a["manifold"])), MANIFOLD_RGBA, st.k)
+            draw_lines(buf, _manifold_segments(to_px(a["manifold"])), MANIFOLD_RGBA, st.k)
         for name, rgb in (("real", REAL_RGB), ("fake", FAKE_RGB)):
             if name in layers:
-                _draw_points(buf, to_px(a[name]), rgb, radius, rim)
+                draw_points(buf, to_px(a[name]), rgb, radius, rim, RIM_RGB)
         if "arrows" in layers and a["arrows"] is not None:
             start = to_px(a["fake"][:len(a["arrows"])])
-            _draw_lines(buf, _arrow_segments(start, a["arrows"], w, st.px(5)), ARROW_RGBA, 1.3 * st.k)
+            draw_lines(buf, _arrow_segments(start, a["arrows"], w, st.px(5)), ARROW_RGBA, 1.3 * st.k)
         return buf.image()
 
 
@@ -696,60 +481,4 @@ def frame_jpeg(snap: dict, layers=LAYERS, size: int = 640, presenter: bool = Fal
     """
     buf = io.BytesIO()
     render_frame(snap, layers, size, presenter).save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
-
-
-# --------------------------------------------------------------------------- images lesson, animation
-
-def digits_grid(images, nrow: int = 8, scale: int = 4) -> Image.Image:
-    """Tile images (N, H, W) in [0, 1] -- or flat (N, D) with D a square -- as dark ink on white.
-
-    ``nrow`` images per row (as torchvision's ``make_grid``); each pixel becomes a
-    scale x scale block (nearest neighbour); tiles are separated by 1-px grey gaps.
-    """
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 2 and x.shape[1] > 0 and math.isqrt(x.shape[1]) ** 2 == x.shape[1]:
-        x = x.reshape(len(x), math.isqrt(x.shape[1]), -1)
-    if x.ndim != 3 or 0 in x.shape:
-        raise ValueError(f"images must have shape (N, H, W) or (N, D) with D a square, got {np.shape(images)}")
-    if int(nrow) < 1 or int(scale) < 1:
-        raise ValueError(f"nrow and scale must be >= 1, got nrow={nrow}, scale={scale}")
-    n, hh, ww = x.shape
-    cols, scale = min(int(nrow), n), int(scale)
-    rows = -(-n // cols)
-    ink = (255 * (1 - np.clip(np.nan_to_num(x, nan=0.0), 0, 1))).round().astype(np.uint8)   # (N, H, W)
-    tiles = ink.repeat(scale, 1).repeat(scale, 2)                          # (N, H*s, W*s)
-    th, tw = hh * scale, ww * scale
-    out = np.full((rows * (th + 1) + 1, cols * (tw + 1) + 1), 190, dtype=np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        out[1 + r * (th + 1):(r + 1) * (th + 1), 1 + c * (tw + 1):(c + 1) * (tw + 1)] = tiles[i]
-    return Image.fromarray(out).convert("RGB")
-
-
-def gif_bytes(frames: list[Image.Image], fps: float = 8) -> bytes:
-    """An animated GIF (looping forever) of equal-sized frames at ``fps`` frames per second.
-
-    One 256-colour palette for the whole animation, chosen from up to five frames
-    spread over it, with Floyd-Steinberg dithering: the heatmap stays smooth, colours
-    do not flicker between frames, and it is ~5x faster than a palette per frame.
-    Pillow merges consecutive identical frames into one longer frame.
-    """
-    frames = list(frames)
-    if not frames or not all(isinstance(f, Image.Image) for f in frames):
-        raise ValueError("frames must be a non-empty list of PIL images")
-    if len({f.size for f in frames}) != 1:
-        raise ValueError(f"frames must all have one size, got {sorted({f.size for f in frames})}")
-    if not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    rgb = [f.convert("RGB") for f in frames]
-    picks = [rgb[i].reduce(2) for i in sorted({round(j * (len(rgb) - 1) / 4) for j in range(5)})]
-    sample = Image.new("RGB", (picks[0].width, picks[0].height * len(picks)))
-    for i, im in enumerate(picks):
-        sample.paste(im, (0, i * im.height))
-    palette = sample.quantize(256)
-    paletted = [f.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for f in rgb]
-    buf = io.BytesIO()
-    paletted[0].save(buf, format="GIF", save_all=True, append_images=paletted[1:], loop=0,
-                     duration=max(20, round(1000 / fps)), optimize=False)
     return buf.getvalue()
