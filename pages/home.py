@@ -5,6 +5,7 @@ from streamlit.errors import StreamlitAPIException
 
 from ui import session, vega
 from wgan_core import dist1d, theory
+from wgan_core import lesson_specs as V
 from wgan_core import lessons1d as L
 from wgan_core.presets import PRESETS
 
@@ -56,28 +57,28 @@ def pictures() -> list[dict]:
         pts = {"x": np.r_[real[:, 0], gen[:, 0]], "y": np.r_[real[:, 1], gen[:, 1]],
                "fake": np.r_[np.zeros(len(real)), np.ones(len(gen))]}
         ax = {"type": "quantitative", "axis": None, "scale": {"domain": [-2, 2]}}
-        return L.vl([{"data": {"name": "c"}, "mark": {"type": "circle", "size": 14, "opacity": 0.7},
+        return V.vl([{"data": {"name": "c"}, "mark": {"type": "circle", "size": 14, "opacity": 0.7},
                       "transform": [{"calculate": "datum.fake ? 'generated' : 'real'", "as": "key"}],
                       "encoding": {"x": {**ax, "field": "x"}, "y": {**ax, "field": "y"},
-                                   "color": L.color(["real", "generated"], ["p", "q"])}}],
+                                   "color": V.color(["real", "generated"], ["p", "q"])}}],
                     {"c": pts}, height=340, width=280, title=title)
 
     m = np.linspace(0.0, 2.0, 41)
     dist = {"m": m, "JS": [theory.js_gaussians_1d(0, 0.25, v, 0.25) for v in m], "W1": m}
-    js_w1 = L.vl([{"data": {"name": "d"}, "mark": {"type": "line", "strokeWidth": 3},
+    js_w1 = V.vl([{"data": {"name": "d"}, "mark": {"type": "line", "strokeWidth": 3},
                    "transform": [{"fold": ["JS", "W1"]}, {"calculate": "datum.key == 'JS' ? 'JS' : 'W1'", "as": "key"}],
                    "encoding": {"x": {"field": "m", "type": "quantitative", "title": "distance between two Gaussians"},
                                 "y": {"field": "value", "type": "quantitative", "title": None},
-                                "color": L.color(["JS", "W1"])}}],
+                                "color": V.color(["JS", "W1"])}}],
                  {"d": dist}, height=320, title="JS flattens at log 2; W1 keeps growing")
     p, q = dist1d.make_dist("gaussian", mu=-1.5, sigma=0.6), dist1d.make_dist("mixture", mu1=0.8, mu2=2.4,
                                                                                 sigma1=0.35, sigma2=0.35, w=0.4)
     xs = np.linspace(-4, 4, 200)
     a0, a1 = dist1d.quantile_pairs(p, q, 14)
-    plan = L.plan_spec(xs, p.pdf(xs), q.pdf(xs), a0, a1)
+    plan = V.plan_spec(xs, p.pdf(xs), q.pdf(xs), a0, a1)
     plan.update(height=320, title="Moving earth: W1 = the average arrow length")
     g = L.gaussians_view(3.0, 0.6)
-    crit = L.critic_spec(g["x"], g["p"], g["q"], g["x"], g["critic"] - g["critic"].mean())
+    crit = V.critic_spec(g["x"], g["p"], g["q"], g["x"], g["critic"] - g["critic"].mean())
     crit.update(height=320, title="The best critic: slope 1 everywhere")
     return [cloud(fake, "Real data and the generator's first tries"), js_w1,
             cloud(stuck, "Mode collapse: 2 of 8 modes"), plan, crit]

@@ -7,6 +7,7 @@ from scipy.stats import wasserstein_distance
 
 from ui import session, state, vega
 from wgan_core import dist1d
+from wgan_core import lesson_specs as V
 from wgan_core import lessons1d as L
 
 NS = "w1d"
@@ -70,8 +71,8 @@ st.latex(r"W_1(p, q) = \int_{-\infty}^{\infty} \lvert F_p(x) - F_q(x) \rvert \, 
 left, right = st.columns([2, 1], gap="large")
 with left, session.guard("The CDF chart"):
     cdf = L.empirical_cdfs(xp, xq, max_points=600) if samples else {"x": xs, "Fp": P.cdf(xs), "Fq": Qd.cdf(xs)}
-    vega.chart(st, L.densities_spec(xs, pdf_p, pdf_q, height=220), width="stretch")
-    vega.chart(st, L.cdf_spec(cdf["x"], cdf["Fp"], cdf["Fq"], lo, hi, samples), width="stretch")
+    vega.chart(st, V.densities_spec(xs, pdf_p, pdf_q, height=220), width="stretch")
+    vega.chart(st, V.cdf_spec(cdf["x"], cdf["Fp"], cdf["Fq"], lo, hi, samples), width="stretch")
 with right, session.guard("The numbers"):
     sp = float(wasserstein_distance(xp, xq))
     closed = dist1d.closed_form_w1(P, Qd)
@@ -99,7 +100,7 @@ st.markdown(r"In 1D the cheapest plan never crosses its own paths: the $u$-quant
 left, right = st.columns(2, gap="large")
 with left, session.guard("The transport plan"):
     a0, a1 = dist1d.quantile_pairs(P, Qd, ARROWS)
-    vega.chart(st, L.plan_spec(xs, pdf_p, pdf_q, a0, a1), width="stretch")
+    vega.chart(st, V.plan_spec(xs, pdf_p, pdf_q, a0, a1), width="stretch")
     st.caption(f"Mean length of these {ARROWS} arrows: **{np.mean(np.abs(a1 - a0)):.4f}**; with more arrows it "
                f"tends to W1 = {w1:.4f}.")
 grains = L.sand(P, Qd)
@@ -118,7 +119,7 @@ def earth() -> None:
     phase = (t % (MOVE_S + HOLD_S)) / MOVE_S if v["loop"] else t / MOVE_S
     now = L.sand_at(grains, phase)
     with session.guard("The moving earth"):
-        vega.chart(st, L.earth_spec(xs, pdf_p, pdf_q, now), width="stretch")
+        vega.chart(st, V.earth_spec(xs, pdf_p, pdf_q, now), width="stretch")
         st.progress(min(phase, 1.0), text=f"Work done so far: **{now['moved']:.3f}** of {grains['cost']:.3f} "
                     f"({grains['x0'].size} grains of mass 1/{grains['x0'].size}; W1 = {w1:.3f})")
     if not v["loop"] and phase >= 1.0 and st.session_state.get(f"{NS}.__done") != st.session_state[f"{NS}.__t0"]:
@@ -156,13 +157,13 @@ def replay() -> None:
     i = min(st.session_state.get(f"{NS}.__frame", 0), max(frames - 1, 0))
     learned = None if traj is None else (traj["x"], traj["curves"][i])
     c1, c2 = st.columns(2, gap="large")
-    vega.chart(c1, L.critic_spec(xs, pdf_p, pdf_q, xs, fstar, learned), width="stretch")
+    vega.chart(c1, V.critic_spec(xs, pdf_p, pdf_q, xs, fstar, learned), width="stretch")
     if traj is None:
         c2.metric("Gap of the optimal critic", f"{target:.4f}", help="E_p f* − E_q f* = ∫|Fp − Fq| = W1.")
         c2.caption("Its slope is ±1 exactly where the CDFs differ, so its gap is the shaded area of part 1.")
         return
     step = int(traj["curve_step"][i])
-    vega.chart(c2, L.gap_spec(traj, step), width="stretch")
+    vega.chart(c2, V.gap_spec(traj, step), width="stretch")
     j = int(np.searchsorted(traj["step"], step))
     k = st.columns(3)
     k[0].metric("raw gap", f"{traj['gap'][j]:.4f}", help="E_p f − E_q f of the trained critic.")

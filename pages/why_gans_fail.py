@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from ui import session, state, vega
+from wgan_core import lesson_specs as V
 from wgan_core import lessons1d as L
 from wgan_core import render, theory
 from wgan_core.presets import PRESETS
@@ -35,9 +36,9 @@ theta = st.slider("θ, the generator's parameter (offset of its line)", -1.0, 1.
 left, right = st.columns([1, 2], gap="large")
 now = theory.parallel_lines(theta)
 with left, session.guard("The picture of the lines"):
-    vega.chart(st, L.lines_spec(theta), width="stretch")
+    vega.chart(st, V.lines_spec(theta), width="stretch")
 with right, session.guard("The divergence curves"):
-    vega.chart(st, L.divergences_spec(theta, now), width="stretch")
+    vega.chart(st, V.divergences_spec(theta, now), width="stretch")
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -79,9 +80,9 @@ with session.guard("The Gaussians"):
     kc[3].metric("GAN push (mean)", f"{g['gan_push']:.2g}", help="E over fake samples of |∂x log(1 − D*)|.")
     kc[4].metric("WGAN push (mean)", f"{g['wgan_push']:.0f}", help="|f*′| = 1 everywhere (0 only when m = 0).")
     cols = st.columns(3)
-    vega.chart(cols[0], L.discriminator_spec(g), width="stretch")
-    vega.chart(cols[1], L.push_spec(g), width="stretch")
-    vega.chart(cols[2], L.push_curve_spec(push_vs_distance(s), m, g), width="stretch")
+    vega.chart(cols[0], V.discriminator_spec(g), width="stretch")
+    vega.chart(cols[1], V.push_spec(g), width="stretch")
+    vega.chart(cols[2], V.push_curve_spec(push_vs_distance(s), m, g), width="stretch")
 st.info(f"With m = {m:g} and s = {s:g}, the generated points sit where D* ≈ {g['d_at_fake']:.1g}: the discriminator "
         "is sure they are fake, and log(1 − D*) is flat there — a **vanishing gradient**. The critic's slope stays 1, "
         "so a WGAN generator is always pushed towards the data, at full strength.")
@@ -128,7 +129,7 @@ def race() -> None:
                 st.error(snap["message"])
             ok = np.isfinite(cv["modes_covered"])
             if ok.sum() > 1:
-                vega.chart(st, L.modes_spec(cv["gen_step"][ok], cv["modes_covered"][ok], mt["modes_total"]),
+                vega.chart(st, V.modes_spec(cv["gen_step"][ok], cv["modes_covered"][ok], mt["modes_total"]),
                                    width=420)
 
 

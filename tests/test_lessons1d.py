@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from wgan_core import jobs, theory
+from wgan_core import lesson_specs as V
 from wgan_core import lessons1d as L
 from wgan_core.dist1d import w1_between
 
@@ -162,11 +163,11 @@ def test_every_spec_builds_with_clean_data():
     traj = {"step": np.arange(0, 50, 10.0), "gap": np.linspace(0, 1, 5), "adjusted": np.linspace(0, 0.9, 5),
             "w1": 1.0, "lam": 10.0}
     grains = L.sand(L.side("gaussian"), L.side("gaussian", mu=1.0))
-    specs = [L.lines_spec(0.3), L.divergences_spec(0.3, theory.parallel_lines(0.3)), L.discriminator_spec(g),
-             L.push_spec(g), L.push_curve_spec(L.push_vs_distance(1.0, n=11), 3.0, g),
-             L.modes_spec(np.arange(5.0), np.arange(5.0), 8), L.densities_spec(x, p, q),
-             L.cdf_spec(x, p, q, -4, 4, steps=True), L.plan_spec(x, p, q, x[:5], x[5:10]),
-             L.earth_spec(x, p, q, L.sand_at(grains, 0.5)), L.critic_spec(x, p, q, x, x, (x, -x)),
-             L.gap_spec(traj, 20)]
+    specs = [V.lines_spec(0.3), V.divergences_spec(0.3, theory.parallel_lines(0.3)), V.discriminator_spec(g),
+             V.push_spec(g), V.push_curve_spec(L.push_vs_distance(1.0, n=11), 3.0, g),
+             V.modes_spec(np.arange(5.0), np.arange(5.0), 8), V.densities_spec(x, p, q),
+             V.cdf_spec(x, p, q, -4, 4, steps=True), V.plan_spec(x, p, q, x[:5], x[5:10]),
+             V.earth_spec(x, p, q, L.sand_at(grains, 0.5)), V.critic_spec(x, p, q, x, x, (x, -x)),
+             V.gap_spec(traj, 20)]
     for spec in specs:
         _check(spec)
