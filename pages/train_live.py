@@ -157,7 +157,8 @@ def graphs() -> None:
             train_view.curves(snap, presenter)
 
 
-left, right = st.columns([3, 2] if not presenter else [5, 2])
+# presenter: the 880-px picture fills half of a 1920-px projector; the big metrics get the other half
+left, right = st.columns([3, 2] if not presenter else [1, 1])
 with left:
     view()
 with right:
