@@ -62,11 +62,17 @@ def test_gradient_penalty_keeps_interpolate_norms_near_one(name, request):
     assert m["wgan-gp"]["grad_norms"].shape == (400,)
 
 
-def test_spectral_norm_weights_have_largest_singular_value_one():
+def test_spectral_norm_weights_have_largest_singular_value_near_one():
+    """W / sigma-hat, with sigma-hat = v'Wu from one power-iteration step per update: at creation
+    exactly 1 (test_engine.py). In training sigma-hat lags: it can never exceed sigma_max (|v'Wu| <=
+    sigma_max for unit u, v), so every layer's largest singular value is >= 1, and the critic's loss
+    grows W fastest along directions the lagging u does not yet see (measured: up to 1.21 over 300
+    steps, two seeds; 5 power steps per update still 1.1). The whole critic's slope, what the lab
+    teaches, stays below 1.05 (test_gradient_penalty_keeps_interpolate_norms_near_one)."""
     run = Run(lab.lab_config("sngan", "seed3", 0, 0.01, 10.0))
-    run.step(100)                     # one power-iteration step per update: sigma's estimate converges in training
+    run.step(100)
     for w in lab.critic_weights(run):
-        assert np.linalg.norm(w.astype(np.float64), 2) == pytest.approx(1.0, abs=0.05)
+        assert 1 - 1e-4 <= np.linalg.norm(w.astype(np.float64), 2) <= 1.25
 
 
 def test_layer_gradients_shrink_with_smaller_clip_on_a_deep_critic():
