@@ -81,8 +81,12 @@ class Stats:
     exceptions: list = field(default_factory=list)   # texts of st.exception / st.error elements
     charts: int = 0                                  # vega-lite chart elements received
     page_load_s: float = 0.0                         # load_page(): HTML + its scripts and styles
-    full_started: float = 0.0                        # the latest new_session of a full run
     full_finished: float = 0.0                       # the latest script_finished of a full run
+
+    @property
+    def full_started(self) -> float:
+        """The latest new_session of a full run (0 before any)."""
+        return self.full_runs[-1] if self.full_runs else 0.0
 
 
 class StreamlitClient:
@@ -251,7 +255,6 @@ class StreamlitClient:
                 self.stats.fragment_runs.append(time.monotonic())
             else:
                 self.stats.full_runs.append(time.monotonic())
-                self.stats.full_started = time.monotonic()
                 for fid in list(self._timers):
                     self._stop_timer(fid)
         elif kind == "navigation" and msg.navigation.page_script_hash:

@@ -132,7 +132,7 @@ def view() -> None:
 @st.fragment(run_every=ticks["side"])
 def side() -> None:
     pace.ran()
-    train_view.follow_tick(NS, "side", train_view.side_tick(train_view.current_tick(NS, "view"), handle.playing))
+    train_view.follow_view(NS, "side", handle.playing)
     snap = handle.snapshot()
     if snap is None or waiting:
         return
@@ -150,7 +150,7 @@ def side() -> None:
 @st.fragment(run_every=ticks["curves"])
 def graphs() -> None:
     pace.ran()
-    train_view.follow_tick(NS, "curves", train_view.curves_tick(train_view.current_tick(NS, "view"), handle.playing))
+    train_view.follow_view(NS, "curves", handle.playing)
     snap = handle.snapshot()
     if snap is not None and snap["gen_steps"] > 0 and not waiting:
         with session.guard("The curves"):

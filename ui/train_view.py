@@ -191,16 +191,20 @@ def curves_tick(tick: float, playing: bool) -> float:
     return max(1.0, CURVES_EVERY * tick) if playing else PAUSED_TICK
 
 
+PANEL_TICKS = {"side": side_tick, "curves": curves_tick}     # panel -> its interval from the view's
+
+
 def declare_ticks(ns: str, tick: float, playing: bool) -> dict:
     """The redraw intervals of the view, side panel and curves fragments as this full page run
     declares them (and so as the browser's timers have them from now on)."""
-    ticks = {"view": tick, "side": side_tick(tick, playing), "curves": curves_tick(tick, playing)}
+    ticks = {"view": tick, **{name: f(tick, playing) for name, f in PANEL_TICKS.items()}}
     st.session_state[f"{ns}.ticks"] = {name: (t, None) for name, t in ticks.items()}
     return ticks
 
 
-def current_tick(ns: str, name: str) -> float:
-    return st.session_state[f"{ns}.ticks"][name][0]
+def follow_view(ns: str, panel: str, playing: bool) -> None:
+    """``follow_tick`` for a panel ("side", "curves"): its interval follows the view's current one."""
+    follow_tick(ns, panel, PANEL_TICKS[panel](st.session_state[f"{ns}.ticks"]["view"][0], playing))
 
 
 def follow_tick(ns: str, name: str, want: float) -> None:

@@ -16,7 +16,7 @@ def ticker() -> None:
     st.session_state.runs += 1
     st.write(f"fragment run {st.session_state.runs}")
     if st.session_state.runs == 2:
-        st.session_state.retimed = retime.retime(0.2)
+        retime.retime(0.2)
 
 
 ticker()
