@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wgan_core.device import configure_threads  # noqa: E402
+from wgan_core.engine.device import configure_threads  # noqa: E402
 
 configure_threads(1)
 
@@ -41,7 +41,7 @@ import torch  # noqa: E402
 
 from benchmarks import seed_loop  # noqa: E402
 from wgan_core import presets  # noqa: E402
-from wgan_core.trainer import Run  # noqa: E402
+from wgan_core.engine.trainer import Run  # noqa: E402
 
 METHODS = ("wgan-gp", "wgan-clip")
 BURST = 10            # generator steps per Run.step call, about the app's burst size

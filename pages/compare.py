@@ -2,9 +2,10 @@
 import streamlit as st
 
 from ui import session, share, state, vega
-from wgan_core import lab, render
-from wgan_core.datasets import DATASETS
-from wgan_core.objectives import OBJECTIVES
+from wgan_core.draw import render
+from wgan_core.engine.datasets import DATASETS
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.lessons import lab
 
 NS = "cmp"
 N_RUNS = 5

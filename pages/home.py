@@ -4,9 +4,9 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from ui import session, vega
-from wgan_core import dist1d, theory
-from wgan_core import lesson_specs as V
-from wgan_core import lessons1d as L
+from wgan_core.draw import lesson_specs as V
+from wgan_core.lessons import dist1d, theory
+from wgan_core.lessons import lessons1d as L
 from wgan_core.presets import PRESETS
 
 LESSONS = [

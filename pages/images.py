@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import session, state, vega
-from wgan_core import images as im
+from wgan_core.lessons import images as im
 
 NS = "img"
 LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]

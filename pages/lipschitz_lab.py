@@ -2,8 +2,9 @@
 import streamlit as st
 
 from ui import session, state, vega
-from wgan_core import lab, render
-from wgan_core.datasets import DATASETS
+from wgan_core.draw import render
+from wgan_core.engine.datasets import DATASETS
+from wgan_core.lessons import lab
 
 NS = "ll"
 STEPS = [100, 200, 500, 1000, 2000]

@@ -2,10 +2,10 @@
 import streamlit as st
 
 from ui import controls, own_data, session, share, state, train_view
-from wgan_core.export import FrameRing
-from wgan_core.objectives import OBJECTIVES
+from wgan_core.draw.render import LAYERS
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.files.export import FrameRing
 from wgan_core.presets import PRESETS
-from wgan_core.render import LAYERS
 
 NS = "tl"
 SPEEDS = {"slow": 3.0, "medium": 15.0, "fast": 60.0, "max": 0.0}

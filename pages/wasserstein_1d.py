@@ -6,9 +6,9 @@ import streamlit as st
 from scipy.stats import wasserstein_distance
 
 from ui import session, state, vega
-from wgan_core import dist1d
-from wgan_core import lesson_specs as V
-from wgan_core import lessons1d as L
+from wgan_core.draw import lesson_specs as V
+from wgan_core.lessons import dist1d
+from wgan_core.lessons import lessons1d as L
 
 NS = "w1d"
 NS_CHOICES = [10, 20, 50, 100, 200, 500, 1000, 2000]

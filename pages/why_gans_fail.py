@@ -5,9 +5,10 @@ import numpy as np
 import streamlit as st
 
 from ui import session, state, vega
-from wgan_core import lesson_specs as V
-from wgan_core import lessons1d as L
-from wgan_core import render, theory
+from wgan_core.draw import lesson_specs as V
+from wgan_core.draw import render
+from wgan_core.lessons import lessons1d as L
+from wgan_core.lessons import theory
 from wgan_core.presets import PRESETS
 
 NS = "wgf"

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from wgan_core.charts import MEASURED, SCHEMA, SERIES, curves_spec, metric_rows
+from wgan_core.draw.charts import MEASURED, SCHEMA, SERIES, curves_spec, metric_rows
 
 
 def make_curves(t: int = 50) -> dict:

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from wgan_core.config import TrainConfig
+from wgan_core.engine.config import TrainConfig
 from wgan_core.presets import PRESETS
 
 HOSTILE = ["", " ", "nan", "NaN", "inf", "-inf", "-1", "1e999", "abc", "∞", "😀", "0x10", "1,5", "None",

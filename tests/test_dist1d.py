@@ -6,7 +6,7 @@ import pytest
 from scipy import integrate
 from scipy.stats import norm, wasserstein_distance
 
-from wgan_core.dist1d import (
+from wgan_core.lessons.dist1d import (
     DISTS,
     Dist1D,
     cdf_curves,
@@ -15,7 +15,7 @@ from wgan_core.dist1d import (
     quantile_pairs,
     w1_between,
 )
-from wgan_core.dual1d import DualCritic1D
+from wgan_core.lessons.dual1d import DualCritic1D
 
 GAUSS = make_dist("gaussian", mu=0.0, sigma=1.0)
 MIX = make_dist("mixture", mu1=-2.0, mu2=3.0, sigma1=0.5, sigma2=1.0, w=0.3)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_core import datasets, fastgrad, objectives
-from wgan_core.config import TrainConfig
-from wgan_core.models import MLPSpec, Net
-from wgan_core.optim import Hyper, OptState, update
-from wgan_core.trainer import Run, Stack, autograd_critic_grads, train
-from wgan_core.views import GRID, MANIFOLD, N_ARROWS, N_SHOW, N_W1
+from wgan_core.engine import datasets, fastgrad, objectives
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.models import MLPSpec, Net
+from wgan_core.engine.optim import Hyper, OptState, update
+from wgan_core.engine.trainer import Run, Stack, autograd_critic_grads, train
+from wgan_core.engine.views import GRID, MANIFOLD, N_ARROWS, N_SHOW, N_W1
 
 torch.set_num_threads(1)
 

@@ -10,9 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from wgan_core import export, render
-from wgan_core.config import TrainConfig
-from wgan_core.trainer import Run
+from wgan_core.draw import render
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.trainer import Run
+from wgan_core.files import export
 
 
 def fake_snap(step: int, seed: int = 0, offset: float = 1e3) -> dict:

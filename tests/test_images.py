@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_core import datasets, images, metrics
-from wgan_core.config import TrainConfig
-from wgan_core.trainer import Run
+from wgan_core.engine import datasets, metrics
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.trainer import Run
+from wgan_core.lessons import images
 
 
 def test_split_is_fixed_disjoint_and_covers_every_class():

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_core import jobs, lab
-from wgan_core.config import TrainConfig
-from wgan_core.device import configure_threads
-from wgan_core.models import Net
-from wgan_core.objectives import OBJECTIVES
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.device import configure_threads
+from wgan_core.engine.models import Net
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.engine.trainer import Run
+from wgan_core.lessons import lab
 from wgan_core.presets import PRESETS, SEED_NET
-from wgan_core.trainer import Run
+from wgan_core.serve import jobs
 
 GP_TOL = 0.25
 configure_threads(1)                  # one torch thread: 2 threads on a busy 2-core machine crawl (DESIGN.md)
@@ -144,8 +145,8 @@ def test_bad_arguments_are_refused():
 
 
 def test_jobs_are_registered():
-    assert jobs.JOBS["lipschitz_experiment"] == "wgan_core.lab:lipschitz_experiment"
-    assert jobs.JOBS["layer_gradients"] == "wgan_core.lab:layer_gradients"
+    assert jobs.JOBS["lipschitz_experiment"] == "wgan_core.lessons.lab:lipschitz_experiment"
+    assert jobs.JOBS["layer_gradients"] == "wgan_core.lessons.lab:layer_gradients"
 
 
 def test_noise_floor_is_the_w1_between_two_real_halves():

@@ -1,4 +1,4 @@
-"""wgan_core.lessons1d: the 1D lessons' data against closed forms and scipy, the dual-critic job, the chart specs."""
+"""wgan_core.lessons.lessons1d: the 1D lessons' data against closed forms and scipy, the dual-critic job, the chart specs."""
 from __future__ import annotations
 
 import json
@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from scipy.stats import wasserstein_distance
 
-from wgan_core import jobs, theory
-from wgan_core import lesson_specs as V
-from wgan_core import lessons1d as L
-from wgan_core.dist1d import w1_between
+from wgan_core.draw import lesson_specs as V
+from wgan_core.lessons import lessons1d as L
+from wgan_core.lessons import theory
+from wgan_core.lessons.dist1d import w1_between
+from wgan_core.serve import jobs
 
 LOG2 = math.log(2.0)
 

@@ -7,7 +7,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
-from wgan_core.metrics import exact_w1, grad_norm_summary, lipschitz_corrected, mode_stats, w1_1d
+from wgan_core.engine.metrics import exact_w1, grad_norm_summary, lipschitz_corrected, mode_stats, w1_1d
 
 SEED3_CENTERS = np.array([[0.0, 0.0], [3.0, 3.0], [-2.0, 3.0]])
 

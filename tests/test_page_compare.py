@@ -5,7 +5,7 @@ import pytest
 from apptest_util import assert_bad_link_warns, open_page, page_path, url
 
 from ui import session
-from wgan_core import lab
+from wgan_core.lessons import lab
 
 PAGE = page_path("compare")
 

@@ -4,7 +4,7 @@ from apptest_util import assert_bad_link_warns, open_page, page_path, started
 from apptest_util import worker_snapshot as _worker_snapshot
 
 from ui import session
-from wgan_core.images import IMAGE_PRESETS
+from wgan_core.lessons.images import IMAGE_PRESETS
 
 PAGE = page_path("images")
 

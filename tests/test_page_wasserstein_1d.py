@@ -4,8 +4,8 @@ import pytest
 from apptest_util import assert_bad_link_warns, page_path, started
 from scipy.stats import wasserstein_distance
 
-from wgan_core import dist1d
-from wgan_core import lessons1d as L
+from wgan_core.lessons import dist1d
+from wgan_core.lessons import lessons1d as L
 
 PAGE = page_path("wasserstein_1d")
 

@@ -7,7 +7,7 @@ from apptest_util import ROOT, assert_bad_link_warns, page_path, started
 from streamlit.testing.v1 import AppTest
 
 from ui import session
-from wgan_core import theory
+from wgan_core.lessons import theory
 from wgan_core.presets import PRESETS
 
 PAGE = page_path("why_gans_fail")

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from wgan_core.config import TrainConfig
-from wgan_core.pool import Pool, RunHandle
+from wgan_core.engine.config import TrainConfig
+from wgan_core.serve.pool import Pool, RunHandle
 
 
 def wait_for(cond, timeout=30.0, every=0.05):
@@ -145,7 +145,7 @@ def test_a_crashed_worker_is_replaced_and_its_runs_restart():
 def test_the_worker_draws_the_frame_its_viewer_asked_for(pool):
     """seen(**view) makes the worker render each snapshot's picture itself; the handle then serves
     those bytes, identical to rendering the same snapshot in the server."""
-    from wgan_core import render
+    from wgan_core.draw import render
     view = {"layers": ("critic", "real", "fake"), "size": 300, "presenter": False}
     h = RunHandle(pool, TrainConfig(batch=64, width=32))
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from wgan_core import presets
-from wgan_core.config import TrainConfig
-from wgan_core.device import configure_threads
-from wgan_core.trainer import Run
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.device import configure_threads
+from wgan_core.engine.trainer import Run
 
 # Generator steps within which classroom-gp covers all 3 modes of seed3 (seed 0). Measured (checked every
 # 5 steps): covered at step 55 for seed 0, 45-85 for seeds 0..4, and it stays covered; 300 leaves a wide margin.

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan_core import render
-from wgan_core.export import gif_bytes
-from wgan_core.images import digits_grid
-from wgan_core.raster import contour_segments
-from wgan_core.render import LAYERS, frame_png, render_frame
+from wgan_core.draw import render
+from wgan_core.draw.raster import contour_segments
+from wgan_core.draw.render import LAYERS, frame_png, render_frame
+from wgan_core.files.export import gif_bytes
+from wgan_core.lessons.images import digits_grid
 
 EXTENT = (-2.0, 2.0, -2.0, 2.0)
 CENTERS = 2.0 / 1.414 * np.array([[np.cos(a), np.sin(a)] for a in np.arange(8) * np.pi / 4])   # (8, 2)

@@ -10,9 +10,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from ui import controls, own_data, session
-from wgan_core import export, upload
-from wgan_core.config import TrainConfig
-from wgan_core.objectives import OBJECTIVES
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.files import export, upload
 
 PAGE = page_path("train_live")
 RNG = np.random.default_rng(3)
@@ -309,8 +309,8 @@ share.link_box(page="wasserstein_1d")
 
 def test_a_link_trains_the_same_run_step_by_step_on_the_cpu():
     """What the page trains on is a function of the link alone: settings, seed and the rounded points."""
-    from wgan_core.datasets import from_points
-    from wgan_core.trainer import Run
+    from wgan_core.engine.datasets import from_points
+    from wgan_core.engine.trainer import Run
     drawn = own_data.points_from_selection({"box": {"x": [-2, 1], "y": [-1, 2]}}, np.random.default_rng(5))
     cfg = TrainConfig(data="custom", width=16, depth=1, batch=32, n_critic=2, seed=11)
     back = link_params("http://h/train_live?" + "&".join(

@@ -1,4 +1,4 @@
-"""wgan_core.theory: closed forms against quadrature, samples and independent discretisations."""
+"""wgan_core.lessons.theory: closed forms against quadrature, samples and independent discretisations."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ from scipy import integrate
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import norm, wasserstein_distance
 
-from wgan_core.theory import (
+from wgan_core.lessons.theory import (
     gan_generator_grad_1d,
     gan_push_1d,
     js_gaussians_1d,

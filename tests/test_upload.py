@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from wgan_core import upload
-from wgan_core.upload import PointsError, decode_points, encode_points, link_ready, parse_points
+from wgan_core.files import upload
+from wgan_core.files.upload import PointsError, decode_points, encode_points, link_ready, parse_points
 
 RNG = np.random.default_rng(0)
 GOOD = RNG.normal(size=(50, 2)).round(4)

@@ -3,7 +3,7 @@ import pyarrow as pa
 import pytest
 
 from ui.vega import arrow_bytes, with_arrow_data
-from wgan_core import charts
+from wgan_core.draw import charts
 
 
 def table(blob: bytes) -> list[dict]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
-from wgan_core.config import ACTIVATIONS, OPTIMIZERS
-from wgan_core.datasets import DATASETS
-from wgan_core.objectives import OBJECTIVES
+from wgan_core.engine.config import ACTIVATIONS, OPTIMIZERS
+from wgan_core.engine.datasets import DATASETS
+from wgan_core.engine.objectives import OBJECTIVES
 from wgan_core.presets import PRESETS
 
 LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1.0]

@@ -22,7 +22,7 @@ import functools
 import numpy as np
 import streamlit as st
 
-from wgan_core import upload
+from wgan_core.files import upload
 
 LIM, GRID_STEP = 4.0, 0.25
 CLICK_CLOUD, CLICK_STD = 8, 0.15

@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from ui.pace import Pace
-from wgan_core.config import TrainConfig
-from wgan_core.pool import Pool, RunHandle
+from wgan_core.engine.config import TrainConfig
+from wgan_core.serve.pool import Pool, RunHandle
 
 log = logging.getLogger("earthmover.ui")
 

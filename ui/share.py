@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui import controls, own_data, state
-from wgan_core import export, render
-from wgan_core.pool import RunHandle
+from wgan_core.draw import render
+from wgan_core.files import export
+from wgan_core.serve.pool import RunHandle
 
 GIF_SECONDS = [3, 5, 10, 20]
 GIF_SIZES = {"small": 360, "medium": 480, "large": 640}

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from wgan_core.config import TrainConfig
+from wgan_core.engine.config import TrainConfig
 
 MAX_PARAM_LEN = 64
 

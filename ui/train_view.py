@@ -12,9 +12,10 @@ import streamlit as st
 
 from ui import retime, vega
 from ui.pace import CURVES_EVERY, SIDE_EVERY
-from wgan_core import charts, lab, render
-from wgan_core.objectives import OBJECTIVES
-from wgan_core.pool import RunHandle
+from wgan_core.draw import charts, render
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.lessons import lab
+from wgan_core.serve.pool import RunHandle
 
 QUEUED_AFTER_S = 2.5
 VIEW_CLASS = "em-view"              # the live picture's <img> class (browser tests and benchmarks find it by it)

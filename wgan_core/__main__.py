@@ -1,4 +1,4 @@
 """`python -m wgan_core ...`: see `wgan_core.cli`."""
-from .cli import main
+from wgan_core.cli import main
 
 raise SystemExit(main())

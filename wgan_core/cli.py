@@ -25,8 +25,8 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from . import presets
-from .config import TrainConfig
+from wgan_core import presets
+from wgan_core.engine.config import TrainConfig
 
 BURST_S = 0.1          # target length of one training burst (coverage is checked after each)
 REPORT_S = 1.0         # a progress line with the exact W1 about this often
@@ -115,19 +115,19 @@ def check_budget(args: argparse.Namespace, config: TrainConfig) -> None:
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if args.until_covered:
-        from .datasets import DATASETS
+        from wgan_core.engine.datasets import DATASETS
         if not DATASETS[config.data].has_modes:
             raise UsageError(f"--until-covered needs a data set with modes; {config.data!r} has none")
 
 
 # -- training -----------------------------------------------------------------------------
 def train(args: argparse.Namespace, config: TrainConfig) -> int:
-    from .device import configure_threads
+    from wgan_core.engine.device import configure_threads
     configure_threads(1)
     import torch
 
-    from .device import default_device
-    from .trainer import Run
+    from wgan_core.engine.device import default_device
+    from wgan_core.engine.trainer import Run
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: CUDA is not available on this machine")

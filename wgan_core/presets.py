@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import TrainConfig
+from wgan_core.engine.config import TrainConfig
 
 SEED_NET = dict(width=128, depth=2, act_g="relu", act_c="leaky_relu", z_dim=2, batch=64, n_critic=5)
 # The network of the GAN and clipping demonstrations, pinned so that they do not follow TrainConfig's defaults.

@@ -132,7 +132,7 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
 @functools.lru_cache(maxsize=1)
 def digits() -> Dataset:
     """scikit-learn's 8x8 handwritten digits (shipped in assets/), as 64-d vectors in [-1, 1]."""
-    path = Path(__file__).resolve().parent.parent / "assets" / "digits.npz"
+    path = Path(__file__).resolve().parents[2] / "assets" / "digits.npz"
     images = np.load(path)["images"].astype(np.float32) / 16.0            # (1797, 8, 8) in [0, 1]
     data = torch.as_tensor(images.reshape(len(images), 64) * 2 - 1)
 

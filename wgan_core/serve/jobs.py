@@ -12,9 +12,9 @@ import importlib
 from typing import Any
 
 JOBS: dict[str, str] = {
-    "dual1d": "wgan_core.lessons1d:dual_trajectory",
-    "lipschitz_experiment": "wgan_core.lab:lipschitz_experiment",
-    "layer_gradients": "wgan_core.lab:layer_gradients",
+    "dual1d": "wgan_core.lessons.lessons1d:dual_trajectory",
+    "lipschitz_experiment": "wgan_core.lessons.lab:lipschitz_experiment",
+    "layer_gradients": "wgan_core.lessons.lab:layer_gradients",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wgan_core.lessons1d import KL_CAP, parallel_lines_curves
+from wgan_core.lessons.lessons1d import KL_CAP, parallel_lines_curves
 
 COLORS = {"p": "#01665e", "q": "#e66101", "critic": "#5e3c99", "JS": "#c51b7d", "KL": "#737373",
           "TV": "#b8860b", "W1": "#2166ac"}           # p/real and q/fake as in wgan_core.render

@@ -41,7 +41,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .raster import Buffer, contour_segments, draw_lines, draw_points, rgbx, upscale
+from wgan_core.draw.raster import Buffer, contour_segments, draw_lines, draw_points, rgbx, upscale
 
 LAYERS = ("critic", "contours", "real", "fake", "arrows", "manifold")
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import fastgrad
-from .models import Net
-from .optim import Hyper, OptState, update
+from wgan_core.engine import fastgrad
+from wgan_core.engine.models import Net
+from wgan_core.engine.optim import Hyper, OptState, update
 
 
 def stack_key(run) -> tuple:

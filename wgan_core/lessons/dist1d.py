@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 from scipy import integrate
 from scipy.special import ndtr, ndtri
 
-from wgan_core.theory import w1_gaussians_1d
+from wgan_core.lessons.theory import w1_gaussians_1d
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _TAIL = 12.0          # normal components: integrate over +-12 sd (mass outside < 1e-32)

@@ -46,9 +46,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .config import TrainConfig
+from wgan_core.engine.config import TrainConfig
 
-ASSET = Path(__file__).resolve().parent.parent / "assets" / "digits.npz"
+ASSET = Path(__file__).resolve().parents[2] / "assets" / "digits.npz"
 N_HELD_OUT = 500
 SPLIT_SEED = 0
 RECOGNISABLE_Q = 90            # percentile of held-out nearest-neighbour distances

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .render import frame_key
-from .trainer import Run, snapshot_many, stack_key, train
+from wgan_core.draw.render import frame_key
+from wgan_core.engine.trainer import Run, snapshot_many, stack_key, train
 
 MIN_FRAME_S = 0.07      # fastest snapshot rate of one run (~14/s; the live view redraws at most every 0.08 s)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...

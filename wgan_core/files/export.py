@@ -28,9 +28,9 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from . import render
-from .config import TrainConfig
-from .upload import PointsError, check_points
+from wgan_core.draw import render
+from wgan_core.engine.config import TrainConfig
+from wgan_core.files.upload import PointsError, check_points
 
 CHECKPOINT_FORMAT = "earthmover-checkpoint-1"
 MAX_CHECKPOINT_BYTES = 256 * 2**20      # unpacked size limit (zip bombs)

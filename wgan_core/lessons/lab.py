@@ -25,12 +25,12 @@ import time
 import numpy as np
 import torch
 
-from . import metrics
-from .config import TrainConfig
-from .models import Net
-from .objectives import OBJECTIVES
-from .presets import PRESETS, SEED_NET
-from .trainer import Run
+from wgan_core.engine import metrics
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.models import Net
+from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.engine.trainer import Run
+from wgan_core.presets import PRESETS, SEED_NET
 
 LAB_METHODS = ("wgan-clip", "wgan-gp", "wgan-lp", "sngan")
 LAB_DATA = ("seed3", "8gaussians")

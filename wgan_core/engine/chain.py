@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from .models import Net
+from wgan_core.engine.models import Net
 
 SLOPES = {"relu": 0.0, "leaky_relu": 0.2}
 _LRELU_BW = torch.ops.aten.leaky_relu_backward.grad_input

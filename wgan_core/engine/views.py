@@ -11,9 +11,9 @@ import math
 import numpy as np
 import torch
 
-from . import metrics
-from .models import Net
-from .stack import Stack
+from wgan_core.engine import metrics
+from wgan_core.engine.models import Net
+from wgan_core.engine.stack import Stack
 
 N_EVAL = 2500          # fixed evaluation batch (mode coverage uses 2,500 samples, DESIGN.md)
 N_SHOW = 1000          # points drawn in the view

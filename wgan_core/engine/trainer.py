@@ -19,14 +19,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import datasets, objectives
-from .config import TrainConfig
-from .datasets import Dataset
-from .device import default_device
-from .models import MLPSpec, Net
-from .optim import OptState
-from .stack import Stack, autograd_critic_grads, stack_key
-from .views import EVALS, N_EVAL, STATS, curves, snapshot_many
+from wgan_core.engine import datasets, objectives
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.datasets import Dataset
+from wgan_core.engine.device import default_device
+from wgan_core.engine.models import MLPSpec, Net
+from wgan_core.engine.optim import OptState
+from wgan_core.engine.stack import Stack, autograd_critic_grads, stack_key
+from wgan_core.engine.views import EVALS, N_EVAL, STATS, curves, snapshot_many
 
 __all__ = ["Run", "Stack", "train", "stack_key", "snapshot_many", "curves", "autograd_critic_grads",
            "STATS", "EVALS", "N_EVAL"]

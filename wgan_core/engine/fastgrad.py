@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import torch
 
-from .chain import (
+from wgan_core.engine.chain import (
     SLOPES,
     FlatGrad,
     Layers,
@@ -56,8 +56,8 @@ from .chain import (
     thin_product,
     thin_views,
 )
-from .models import Net
-from .objectives import Objective
+from wgan_core.engine.models import Net
+from wgan_core.engine.objectives import Objective
 
 __all__ = ["SLOPES", "supported", "CriticWork", "critic_grads", "GenWork", "gen_grads", "NetForward"]
 

@@ -51,7 +51,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from wgan_core.metrics import lipschitz_corrected
+from wgan_core.engine.metrics import lipschitz_corrected
 
 # sample(n, rng) -> (n,) float array; Dist1D.sample fits.
 Sampler1D = Callable[[int, np.random.Generator], np.ndarray]

@@ -28,7 +28,7 @@ from scipy import integrate
 from scipy.special import expit, logsumexp
 from scipy.stats import norm
 
-from wgan_core.metrics import exact_w1
+from wgan_core.engine.metrics import exact_w1
 
 # Gaussian tails beyond this many standard deviations are dropped from quadratures
 # (their mass is below 1e-32).

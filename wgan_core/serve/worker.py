@@ -21,12 +21,13 @@ from multiprocessing.connection import Client, Connection
 
 import torch
 
-from . import jobs, render
-from .config import TrainConfig
-from .datasets import from_points
-from .device import configure_threads
-from .scheduler import Scheduler, Slot
-from .trainer import Run
+from wgan_core.draw import render
+from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.datasets import from_points
+from wgan_core.engine.device import configure_threads
+from wgan_core.engine.trainer import Run
+from wgan_core.serve import jobs
+from wgan_core.serve.scheduler import Scheduler, Slot
 
 
 class Worker:

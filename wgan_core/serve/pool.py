@@ -26,11 +26,11 @@ import uuid
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 
-from .config import TrainConfig
-from .render import frame_key
+from wgan_core.draw.render import frame_key
+from wgan_core.engine.config import TrainConfig
 
 log = logging.getLogger("earthmover.pool")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProc:
@@ -63,7 +63,7 @@ class Pool:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    EARTHMOVER_WORKER_KEY=self._key.hex(), PYTHONPATH=str(ROOT))
         host, port = self._listener.address
-        proc = subprocess.Popen([sys.executable, "-m", "wgan_core.worker", host, str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "wgan_core.serve.worker", host, str(port)],
                                 cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
         box: list[Connection] = []
         t = threading.Thread(target=lambda: box.append(self._listener.accept()), daemon=True)

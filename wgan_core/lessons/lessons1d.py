@@ -25,8 +25,8 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import wasserstein_distance
 
-from wgan_core import theory
-from wgan_core.dist1d import Dist1D, make_dist, w1_between
+from wgan_core.lessons import theory
+from wgan_core.lessons.dist1d import Dist1D, make_dist, w1_between
 
 KINDS = ("gaussian", "mixture", "uniform")
 KL_CAP = 1.25          # KL is +inf off theta = 0: plotted clipped at this height, labelled "∞"
@@ -251,7 +251,7 @@ def dual_trajectory(p: Mapping | tuple, q: Mapping | tuple, n: int = 0, data_see
         each shifted to mean 0 on the grid); ``w1``: the target (quadrature, or
         scipy on the samples); ``lam``.
     """
-    from wgan_core.dual1d import DualCritic1D  # torch: imported only where the job runs (a worker)
+    from wgan_core.lessons.dual1d import DualCritic1D  # torch: imported only where the job runs (a worker)
 
     pd, qd = side(**dict(p)), side(**dict(q))
     xp = xq = None
