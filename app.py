@@ -20,8 +20,9 @@ PAGES = {
     ],
 }
 
+from ui import session  # noqa: E402  (after set_page_config)
+
+session.admit()                      # too many sessions from one address get a sentence, not runs
 st.navigation(PAGES).run()
 
-from ui import session  # noqa: E402  (after the page: its imports are what the heap freeze keeps out of gc)
-
-session.freeze_heap()
+session.freeze_heap()                # after the page: its imports are what the heap freeze keeps out of gc

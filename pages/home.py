@@ -3,11 +3,11 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ui import session, vega
+from ui import session, state, vega
 from wgan_core.draw import lesson_specs as V
 from wgan_core.lessons import dist1d, theory
 from wgan_core.lessons import lessons1d as L
-from wgan_core.presets import PRESETS
+from wgan_core.presets import for_page
 
 LESSONS = [
     ("pages/why_gans_fail.py", "Why GANs fail", ":material/warning:",
@@ -22,7 +22,8 @@ LESSONS = [
      "GAN, WGAN, WGAN-GP and friends trained side by side on the same data and seed."),
     ("pages/images.py", "Images", ":material/image:", "The same algorithm drawing handwritten digits."),
 ]
-TRAIN_LIVE, TRAIN_NS = "pages/train_live.py", "tl"          # Train live's page and its state namespace
+TRAIN_LIVE, TRAIN_NS = "pages/train_live.py", "tl"
+PRESETS = for_page("train")          # Train live's page and its state namespace
 
 
 def link(page: str, label: str, icon: str, **kw) -> None:
@@ -35,8 +36,7 @@ def link(page: str, label: str, icon: str, **kw) -> None:
 
 def open_preset(name: str) -> None:
     """Open Train live with a preset: forget its settings so that it reads ?preset=NAME afresh."""
-    for key in (f"{TRAIN_NS}.__init", f"{TRAIN_NS}.__cfg_init", f"{TRAIN_NS}.preset"):
-        st.session_state.pop(key, None)
+    state.forget(TRAIN_NS, "preset")
     try:
         st.switch_page(TRAIN_LIVE, query_params={"preset": name})
     except StreamlitAPIException:

@@ -22,12 +22,11 @@ PARAMS = {f"{s}_{k}": state.Param(v, str, state.one_of(*L.KINDS)) if k == "kind"
 PARAMS |= {"mode": state.Param("laws", str, state.one_of("laws", "samples")),
            "n": state.Param(200, int, state.one_of(*NS_CHOICES)), "seed": state.Param(0, int, state.number(0, 99)),
            "loop": state.Param(False, state.flag), "dual": state.Param(False, state.flag)}
+STATE = state.PageState(NS, PARAMS)
 
-state.init(NS, PARAMS)
-for name, par in PARAMS.items():          # widgets not drawn (a page visited in between) lose their state: restore
-    st.session_state.setdefault(f"{NS}.{name}", st.session_state.get(f"{NS}.__saved", {}).get(name, par.default))
+STATE.load()
 st.title("Wasserstein in 1D")
-state.show_notes(NS)
+STATE.show_notes()
 st.markdown("Think of each distribution as a pile of earth of total mass 1. The **Earth-Mover distance** "
             "W1 is the least work — mass × distance — needed to reshape pile *p* into pile *q*. "
             "In one dimension it can be seen three exact ways; move the sliders and watch all three agree.")
@@ -54,7 +53,7 @@ m1.radio("Compare", ["laws", "samples"], key=f"{NS}.mode", horizontal=True,
          format_func={"laws": "the distributions (exact CDFs)", "samples": "n samples of each"}.get)
 m2.select_slider("n samples of each (scipy's check, and the samples mode)", NS_CHOICES, key=f"{NS}.n")
 m3.number_input("sample seed", 0, 99, key=f"{NS}.seed")
-v = state.values(NS, PARAMS)
+v = STATE.values()
 spec = {s: {k: v[f"{s}_{k}"] for k in SIDES[s]} for s in "pq"}
 P, Qd = L.side(**spec["p"]), L.side(**spec["q"])
 xp, xq = L.draw(P, Qd, v["n"], v["seed"])
@@ -84,11 +83,14 @@ with right, session.guard("The numbers"):
               help="scipy.stats.wasserstein_distance(xp, xq) with the sample seed above.")
     st.metric("Closed form", "—" if closed is None else f"{closed:.4f}",
               help="Two Gaussians: E|a + bZ| (a folded normal); two uniforms: a shift when the widths match.")
+    spread = float(max(np.std(xp), np.std(xq)))         # the error's scale: the laws' spread over sqrt(n)
     if samples:
         st.caption(f"The shaded area *is* scipy's number (same samples). The distributions' own W1 is "
-                   f"**{w1:.4f}**; the samples miss it by sampling error, about 1/√n.")
+                   f"**{w1:.4f}**; these samples miss it by {abs(sp - w1):.4f}: sampling error, of the order of "
+                   f"the spread over √n (here {spread:.2f} / √{v['n']} ≈ {spread / np.sqrt(v['n']):.3f}).")
     else:
-        st.caption("scipy's sample estimate differs from the exact area by sampling error, about 1/√n. "
+        st.caption(f"scipy's sample estimate differs from the exact area by {abs(sp - w1):.4f}: sampling error, of "
+                   f"the order of the spread over √n (here {spread:.2f} / √{v['n']} ≈ {spread / np.sqrt(v['n']):.3f}). "
                    + ("No closed form for a mixture: the quadrature is the reference." if closed is None else
                       "The closed form and the area agree to many digits."))
 
@@ -107,23 +109,23 @@ grains = L.sand(P, Qd)
 laws = (tuple(spec["p"].items()), tuple(spec["q"].items()))
 with right:
     b1, b2 = st.columns(2, vertical_alignment="center")
-    if b1.button("Move the earth", icon=":material/play_arrow:") or st.session_state.get(f"{NS}.__laws") != laws:
-        st.session_state[f"{NS}.__laws"], st.session_state[f"{NS}.__t0"] = laws, time.monotonic()
+    if b1.button("Move the earth", icon=":material/play_arrow:") or st.session_state.get(f"{NS}.earth_laws") != laws:
+        st.session_state[f"{NS}.earth_laws"], st.session_state[f"{NS}.earth_t0"] = laws, time.monotonic()
     b2.toggle("Keep moving (loop)", key=f"{NS}.loop")
-elapsed = time.monotonic() - st.session_state[f"{NS}.__t0"]
+elapsed = time.monotonic() - st.session_state[f"{NS}.earth_t0"]
 
 
 @st.fragment(run_every=0.15 if v["loop"] or elapsed < MOVE_S else None)     # plays once, or loops
 def earth() -> None:
-    t = time.monotonic() - st.session_state[f"{NS}.__t0"]
+    t = time.monotonic() - st.session_state[f"{NS}.earth_t0"]
     phase = (t % (MOVE_S + HOLD_S)) / MOVE_S if v["loop"] else t / MOVE_S
     now = L.sand_at(grains, phase)
     with session.guard("The moving earth"):
         vega.chart(st, V.earth_spec(xs, pdf_p, pdf_q, now), width="stretch")
         st.progress(min(phase, 1.0), text=f"Work done so far: **{now['moved']:.3f}** of {grains['cost']:.3f} "
                     f"({grains['x0'].size} grains of mass 1/{grains['x0'].size}; W1 = {w1:.3f})")
-    if not v["loop"] and phase >= 1.0 and st.session_state.get(f"{NS}.__done") != st.session_state[f"{NS}.__t0"]:
-        st.session_state[f"{NS}.__done"] = st.session_state[f"{NS}.__t0"]
+    if not v["loop"] and phase >= 1.0 and st.session_state.get(f"{NS}.earth_done") != st.session_state[f"{NS}.earth_t0"]:
+        st.session_state[f"{NS}.earth_done"] = st.session_state[f"{NS}.earth_t0"]
         st.rerun()                                            # the move is over: redraw the page without the timer
 
 
@@ -145,16 +147,16 @@ if v["dual"]:
         traj = session.job("dual1d", p=tuple(spec["p"].items()), q=tuple(spec["q"].items()),
                            n=v["n"] if samples else 0, data_seed=v["seed"])
         key = (tuple(spec["p"].items()), tuple(spec["q"].items()), samples, v["n"], v["seed"])
-        if st.session_state.get(f"{NS}.__replay_key") != key:
-            st.session_state[f"{NS}.__replay_key"], st.session_state[f"{NS}.__frame"] = key, 0
+        if st.session_state.get(f"{NS}.replay_key") != key:
+            st.session_state[f"{NS}.replay_key"], st.session_state[f"{NS}.replay_frame"] = key, 0
 fcdf = [np.searchsorted(np.sort(a), xs, "right") / a.size for a in (xp, xq)] if samples else [P.cdf(xs), Qd.cdf(xs)]
 fstar = L.optimal_critic(xs, *fcdf)
 frames = 0 if traj is None else len(traj["curve_step"])
 
 
-@st.fragment(run_every=0.45 if st.session_state.get(f"{NS}.__frame", 0) < frames - 1 else None)
+@st.fragment(run_every=0.45 if st.session_state.get(f"{NS}.replay_frame", 0) < frames - 1 else None)
 def replay() -> None:
-    i = min(st.session_state.get(f"{NS}.__frame", 0), max(frames - 1, 0))
+    i = min(st.session_state.get(f"{NS}.replay_frame", 0), max(frames - 1, 0))
     learned = None if traj is None else (traj["x"], traj["curves"][i])
     c1, c2 = st.columns(2, gap="large")
     vega.chart(c1, V.critic_spec(xs, pdf_p, pdf_q, xs, fstar, learned), width="stretch")
@@ -171,7 +173,7 @@ def replay() -> None:
     k[2].metric("W1 (the target)", f"{traj['w1']:.4f}",
                 help="Scipy on the samples." if samples else "Area between the CDFs (quadrature).")
     if i < frames - 1:
-        st.session_state[f"{NS}.__frame"] = i + 1
+        st.session_state[f"{NS}.replay_frame"] = i + 1
         if i + 1 == frames - 1:
             st.rerun()                                        # the last frame: redraw the page without the timer
 
@@ -179,14 +181,17 @@ def replay() -> None:
 with session.guard("The critic"):
     replay()
 if traj is not None:
-    W = traj["w1"]
+    W, lam = traj["w1"], traj["lam"]
+    miss = abs(traj["adjusted"][-1] - W)
     st.markdown(f"**Why the raw gap overshoots.** The penalty is soft: scaling the ideal critic by c costs only "
                 f"λ(c − 1)², so the best trade-off is c = 1 + W/(2λ), and the gap settles near "
-                f"W + W²/(2λ) = **{W + W * W / (2 * traj['lam']):.3f}** (λ = {traj['lam']:g}), not W = {W:.3f}. "
-                "Undoing that, λ(√(1 + 2·gap/λ) − 1), gives the penalty-adjusted gap, which lands within a few "
-                "percent of W1. A WGAN-GP's critic carries the same small inflation in its W estimate.")
+                f"W + W²/(2λ) = **{W + W * W / (2 * lam):.3f}** (λ = {lam:g}), not W = {W:.3f}: "
+                f"{W / (2 * lam):.0%} too high. Undoing that, λ(√(1 + 2·gap/λ) − 1), gives the penalty-adjusted "
+                f"gap, here {traj['adjusted'][-1]:.3f}, {miss:.3f} from W1"
+                + (f" ({miss / W:.0%})." if W > 0.1 else " (when W1 is this small, sampling noise dominates).")
+                + " A WGAN-GP critic's estimate is inflated the same way, by about W1/(2λ): with λ = 10 that is a "
+                "few percent, with the classroom presets' λ = 0.3 and W1 ≈ 0.3 it is about 50 %.")
     if st.button("Replay", icon=":material/replay:"):
-        st.session_state[f"{NS}.__frame"] = 0
+        st.session_state[f"{NS}.replay_frame"] = 0
         st.rerun()
-st.session_state[f"{NS}.__saved"] = v
-state.write_url(v)
+STATE.write_url(v)

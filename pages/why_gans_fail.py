@@ -4,25 +4,25 @@ import math
 import numpy as np
 import streamlit as st
 
-from ui import session, state, vega
+from ui import live_view, retime, run_view, session, state, vega
 from wgan_core.draw import lesson_specs as V
-from wgan_core.draw import render
 from wgan_core.lessons import lessons1d as L
-from wgan_core.lessons import theory
+from wgan_core.lessons import push1d, theory
 from wgan_core.presets import PRESETS
 
-NS = "wgf"
-PARAMS = {"theta": state.Param(0.5, float, state.number(-1.0, 1.0)),
-          "m": state.Param(3.0, float, state.number(0.0, 10.0)),
-          "s": state.Param(1.0, float, state.number(0.2, 2.0))}
+STATE = state.PageState("wgf", {"theta": state.Param(0.5, float, state.number(-1.0, 1.0)),
+                                "m": state.Param(3.0, float, state.number(0.0, 10.0)),
+                                "s": state.Param(1.0, float, state.number(0.2, 2.0))})
+NS = STATE.ns
 RACE = ("gan-collapse", "classroom-8g")          # vanilla GAN vs WGAN-GP, same data and seed
 TITLES = {"gan-collapse": "Vanilla GAN", "classroom-8g": "WGAN-GP"}
 
-state.init(NS, PARAMS)
-for name, par in PARAMS.items():          # widgets not drawn (a page visited in between) lose their state: restore
-    st.session_state.setdefault(f"{NS}.{name}", st.session_state.get(f"{NS}.__saved", {}).get(name, par.default))
+STATE.load()
+live_view.load()
+lines_curves = st.cache_data(show_spinner=False)(L.parallel_lines_curves)
+push_story = st.cache_data(show_spinner=False, max_entries=512)(push1d.push_story)
 st.title("Why GANs fail")
-state.show_notes(NS)
+STATE.show_notes()
 st.markdown("A GAN's discriminator measures how different real and generated data are with the "
             "**Jensen–Shannon (JS) divergence**. When the two do not overlap — and early in training, "
             "or when data lie on a thin manifold, they don't — JS is stuck at **log 2**, and the generator "
@@ -39,7 +39,7 @@ now = theory.parallel_lines(theta)
 with left, session.guard("The picture of the lines"):
     vega.chart(st, V.lines_spec(theta), width="stretch")
 with right, session.guard("The divergence curves"):
-    vega.chart(st, V.divergences_spec(theta, now), width="stretch")
+    vega.chart(st, V.divergences_spec(theta, now, lines_curves(), L.KL_CAP), width="stretch")
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -84,45 +84,53 @@ with session.guard("The Gaussians"):
     vega.chart(cols[0], V.discriminator_spec(g), width="stretch")
     vega.chart(cols[1], V.push_spec(g), width="stretch")
     vega.chart(cols[2], V.push_curve_spec(push_vs_distance(s), m, g), width="stretch")
-st.info(f"With m = {m:g} and s = {s:g}, the generated points sit where D* ≈ {g['d_at_fake']:.1g}: the discriminator "
-        "is sure they are fake, and log(1 − D*) is flat there — a **vanishing gradient**. The critic's slope stays 1, "
-        "so a WGAN generator is always pushed towards the data, at full strength.")
+with session.guard("The sentence"):
+    st.info(push_story(m, s))
 
 # --------------------------------------------------------------------------- 3. mode collapse
 st.header("3 · Mode collapse, live")
 st.markdown("Both train on the same 8 Gaussians from the same seed. Left: a vanilla (non-saturating) GAN — it "
             "chases whichever modes its discriminator currently rewards and drops the others (**mode collapse**). "
             "Right: a WGAN-GP, whose **critic** gives a useful gradient towards every mode.")
-handles = session.run_handles("why", 2)
+book = session.runs()
+handles = [book.get(f"why.{name}", PRESETS[name].config) for name in RACE]
 st.session_state[f"{NS}.rids"] = [h.rid for h in handles]         # for tests and diagnostics
 for h, name in zip(handles, RACE):
     h.set_config(PRESETS[name].config.replace(seed=PRESETS[RACE[0]].config.seed))
-b = st.columns([1, 1, 4])
 playing = handles[0].playing
-if b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing else ":material/play_arrow:",
-               type="primary", width="stretch"):
-    for h in handles:
-        h.play(not h.playing)
-    st.rerun()
-if b[1].button("Reset", width="stretch", help="Both runs start again from scratch."):
-    for h in handles:
-        h.reset()
-b[2].caption("Two small networks train in a worker process; the pictures refresh four times a second.")
 
 
-@st.fragment(run_every=0.25)
+def act(what: str) -> None:
+    run_view.wake(NS)
+    for h in handles:
+        h.reset() if what == "reset" else h.play(not playing)
+
+
+b = st.columns([1, 1, 4])
+b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing else ":material/play_arrow:",
+            type="primary", width="stretch", on_click=act, args=("play",))
+b[1].button("Reset", width="stretch", help="Both runs start again from scratch.", on_click=act, args=("reset",))
+b[2].caption("Two small networks train in a worker process; your browser plays their snapshots as they come.")
+pace = session.pace()
+VIEWS = [(h, f"{NS}.view.{n}") for h, n in zip(handles, RACE)]            # (run, its view's key)
+tick = run_view.tick_for(playing, 2 * pace.min_tick(), run_view.awake(NS, *VIEWS))
+for name in RACE:
+    run_view.full_run(f"{NS}.view.{name}")
+
+
+@st.fragment(run_every=tick)
 def race() -> None:
+    now_playing = False
     for col, h, name in zip(st.columns(2), handles, RACE):
         with col, session.guard("The live run"):
             h.seen()
             if err := h.error():
                 st.warning(err)
             st.subheader(TITLES[name])
-            png, snap = h.frame_png(render.frame_png, layers=("real", "fake"), size=420)
-            if png is None:
-                st.info("Starting the run…")
+            snap = run_view.show(h, f"{NS}.view.{name}", layers=("real", "fake"), interval=tick or 1.0)
+            now_playing |= h.playing
+            if snap is None:
                 continue
-            st.image(png, width=420)
             mt, cv = snap["metrics"], snap["curves"]
             st.markdown(f"Modes covered: **{mt['modes_covered']} / {mt['modes_total']}** · "
                         f"generator step {snap['gen_steps']:,}")
@@ -131,9 +139,11 @@ def race() -> None:
             ok = np.isfinite(cv["modes_covered"])
             if ok.sum() > 1:
                 vega.chart(st, V.modes_spec(cv["gen_step"][ok], cv["modes_covered"][ok], mt["modes_total"]),
-                                   width=420)
+                           width="stretch")
+    pace.ran(handles[0].rid if now_playing else None)
+    if tick is not None and not (now_playing or run_view.awake(NS, *VIEWS)):
+        retime.stop() or st.rerun()                 # paused: stop the timer
 
 
 race()
-st.session_state[f"{NS}.__saved"] = state.values(NS, PARAMS)
-state.write_url(st.session_state[f"{NS}.__saved"])
+STATE.write_url(STATE.values())

@@ -56,3 +56,16 @@ def assert_bad_link_warns(path: str, bad: dict) -> None:
     at = open_page(path, bad)
     assert not at.exception
     assert at.warning and "not valid" in at.warning[0].value
+
+
+def live_views(at: AppTest) -> list[dict]:
+    """The live views the page mounted (`ui.live_view`), each its decoded payload: ``header``, ``real``,
+    ``frames`` (the drawing code's own element is left out)."""
+    from ui.live_view import NAME
+    from wgan_core.engine import wire
+    out = []
+    for el in at.get("bidi_component"):
+        proto = el.proto
+        if proto.component_name == NAME:
+            out.append(wire.decode_payload(proto.bytes))
+    return out

@@ -11,12 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
 
-from ui.controls import LRS  # noqa: E402
+from wgan_core.engine.config import LRS  # noqa: E402
 from wgan_core.presets import PRESETS  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
 PAGES = ["", "why_gans_fail", "wasserstein_1d", "train_live", "lipschitz_lab", "compare", "images"]
-IMG = 'img.em-view'
+VIEW = '.em-live-view'                            # the live view (ui/live_view): a canvas the browser draws
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
@@ -57,13 +57,21 @@ def test_every_page_opens_without_an_exception(app, browser, name):
     page.close()
 
 
+PIXELS = """() => { const c = document.querySelector('.em-live-view canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
+  for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) | 0; return h; }"""
+
+
 def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     page = open_page(browser, f"{app}/train_live?preset=classroom-gp")
-    page.wait_for_selector(IMG, timeout=60000)
-    first = page.locator(IMG).get_attribute("src")
+    page.wait_for_selector(VIEW, timeout=60000)
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"(s) => document.querySelector('{IMG}').getAttribute('src') != s", arg=first,
-                           timeout=30000)
+    page.wait_for_function(f"() => Number(document.querySelector('{VIEW}').dataset.serial) > 3", timeout=30000)
+    first = int(page.locator(VIEW).get_attribute("data-serial"))
+    pixels = page.evaluate(PIXELS)
+    page.wait_for_timeout(1500)
+    assert int(page.locator(VIEW).get_attribute("data-serial")) > first + 5      # snapshots keep coming
+    assert page.evaluate(PIXELS) != pixels                                         # and the canvas moves
     page.wait_for_function("() => /generator step \\*?\\*?[1-9]/.test(document.body.innerText)", timeout=30000)
     # move the critic learning-rate slider one notch with the keyboard: the URL and the training follow
     start = PRESETS["classroom-gp"].config.lr_c
@@ -76,6 +84,38 @@ def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     page.get_by_role("button", name="Play").wait_for(timeout=20000)
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / "train_live_trained.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_a_layer_chip_redraws_at_once_and_the_link_keeps_it(app, browser):
+    """Toggling a layer changes the picture in the browser (no script run: the page's run counter holds)
+    and writes the URL; the next page run reads it back, so a shared link keeps the layers."""
+    page = open_page(browser, f"{app}/train_live?preset=classroom-8g&layers=critic,real,fake")
+    page.wait_for_function(f"() => Number(document.querySelector('{VIEW}')?.dataset.serial) >= 1", timeout=60000)
+    page.wait_for_timeout(1000)
+    before, feeds = page.evaluate(PIXELS), page.locator(VIEW).get_attribute("data-feeds")
+    page.locator(".em-live-view button[data-layer=critic]").click()
+    page.wait_for_timeout(100)
+    assert page.evaluate(PIXELS) != before
+    assert page.locator(VIEW).get_attribute("data-feeds") == feeds                   # no payload, no run
+    assert "layers=real,fake" in page.evaluate("location.search")
+    page.close()
+
+
+@pytest.mark.parametrize("width,height,name", [(390, 844, "phone"), (1920, 1080, "presenter")])
+def test_the_view_fits_a_phone_and_fills_a_projector(app, browser, width, height, name):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{app}/train_live?preset=classroom-8g" + ("&presenter=1" if name == "presenter" else ""))
+    page.wait_for_function(f"() => Number(document.querySelector('{VIEW}')?.dataset.serial) >= 1", timeout=90000)
+    page.wait_for_timeout(1500)
+    box = page.evaluate(f"() => document.querySelector('{VIEW} canvas').getBoundingClientRect().toJSON()")
+    if name == "phone":
+        assert box["width"] <= width and page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+    else:
+        assert box["height"] >= 900                                                # the view fills the projector
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"train_live_{name}.png"), full_page=name == "phone")
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
 

@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
-IMG = 'img.em-view'
-IMG_SHOWN = f"() => {{ const i = document.querySelector('{IMG}'); return !!i && i.complete && i.naturalWidth > 0 }}"
+IMG = '.em-live-view canvas'                       # the live view: a canvas the browser draws
+IMG_SHOWN = "() => { const v = document.querySelector('.em-live-view'); return !!v && Number(v.dataset.serial) > 0 }"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
@@ -116,7 +116,7 @@ def test_draw_train_export_and_present():
         pres.wait_for_timeout(1500)
         pres.wait_for_function(IMG_SHOWN, timeout=30_000)
         pres.screenshot(path=str(OUT / "share_presenter_1920.png"))
-        width = pres.evaluate(f"() => document.querySelector('{IMG}').getBoundingClientRect().width")
-        assert width >= 800                                                     # the view fills the projector
+        box = pres.evaluate(f"() => document.querySelector('{IMG}').getBoundingClientRect().toJSON()")
+        assert box["height"] >= 900                                             # the view fills the projector's height
         no_exception(pres)
         browser.close()

@@ -1,4 +1,4 @@
-"""Tests for wgan_core.charts: Vega-Lite specs are strict JSON without NaN, labels and metric rows."""
+"""Tests for wgan_core.draw.charts: Vega-Lite specs are strict JSON without NaN, labels, bands."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from wgan_core.draw.charts import MEASURED, SCHEMA, SERIES, curves_spec, metric_rows
+from wgan_core.draw.charts import MEASURED, SCHEMA, SERIES, curves_spec
 
 
 def make_curves(t: int = 50) -> dict:
@@ -38,19 +38,21 @@ def test_spec_is_strict_json_and_drops_nan():
 def test_labels_colours_and_points_for_measured_curves():
     spec = curves_spec(make_curves(), ["critic_loss", "exact_w1"], "Losses", height=300, presenter=True)
     colour = spec["encoding"]["color"]["scale"]
-    assert colour["domain"] == ["critic loss", "exact W1 (optimal transport)"]
+    assert colour["domain"] == ["critic loss", "W1 of 400 vs 400 points (exact)"]
     assert len(colour["range"]) == 2 and spec["height"] == 300
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["line", "point"]
-    assert spec["layer"][1]["transform"][0]["filter"]["oneOf"] == ["exact W1 (optimal transport)"]
+    assert spec["layer"][1]["transform"][0]["filter"]["oneOf"] == ["W1 of 400 vs 400 points (exact)"]
     assert spec["encoding"]["x"]["field"] == "step" and spec["title"]["text"] == "Losses"
     small = curves_spec(make_curves(), ["critic_loss", "exact_w1"], "Losses")
     assert spec["config"]["axis"]["labelFontSize"] > small["config"]["axis"]["labelFontSize"]
 
 
 def test_required_labels():
-    assert SERIES["w_estimate"][0] == "W estimate E[f(real)]−E[f(fake)]"
-    assert SERIES["exact_w1"][0] == "exact W1 (optimal transport)"
+    """Each figure is called what it is: the batch estimate says so, the exact W1 says its sample size."""
+    assert SERIES["w_estimate"][0] == "critic's estimate, one training batch"
+    assert SERIES["exact_w1"][0] == "W1 of 400 vs 400 points (exact)"
+    assert SERIES["w_corrected"][0] == "lower bound from the critic"
     assert [SERIES[k][0] for k in ("critic_loss", "penalty", "gen_loss", "modes_covered", "hq_fraction")] == [
         "critic loss", "gradient penalty", "generator loss", "modes covered", "high-quality share"]
     assert "exact_w1" in MEASURED
@@ -80,29 +82,14 @@ def test_bad_curves_raise(which, change):
         curves_spec(curves, which, "x")
 
 
-def test_metric_rows():
-    snap = {"gen_steps": 1234, "critic_steps": 6170, "status": "ok",
-            "metrics": {"modes_covered": 8, "modes_total": 8, "hq_fraction": 0.6, "exact_w1": 0.43217,
-                        "w_estimate": np.float32(0.38), "w_corrected": None, "max_grad_norm": float("inf")}}
-    rows = dict(metric_rows(snap))
-    assert rows["modes covered"] == "8 / 8"
-    assert rows["high-quality share"] == "60%"
-    assert rows["exact W1"] == "0.432" and rows["W estimate"] == "0.380"
-    assert rows["max critic gradient norm"] == "∞"
-    assert rows["steps (generator / critic)"] == "1,234 / 6,170"
-    assert "W estimate, Lipschitz-corrected" not in rows and "status" not in rows
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in metric_rows(snap))
-
-
-def test_metric_rows_without_modes_and_diverged():
-    snap = {"gen_steps": 5, "critic_steps": 25, "status": "diverged",
-            "metrics": {"modes_covered": None, "modes_total": None, "hq_fraction": None, "exact_w1": None,
-                        "w_estimate": float("nan"), "w_corrected": None, "max_grad_norm": None}}
-    rows = dict(metric_rows(snap))
-    assert rows["W estimate"] == "NaN" and "diverged" in rows["status"]
-    assert "modes covered" not in rows and "exact W1" not in rows
-    with pytest.raises(ValueError):
-        metric_rows({"gen_steps": 1})
+def test_a_band_is_drawn_behind_the_lines_with_its_label():
+    spec = curves_spec(make_curves(), ["exact_w1", "w_estimate"], "Distance",
+                       band=(0.07, 0.19, "two real samples: 0.07–0.19"))
+    band = spec["layer"][0]
+    assert band["data"]["values"] == [{"lo": 0.07, "hi": 0.19, "t": "two real samples: 0.07–0.19"}]
+    assert [m["mark"]["type"] for m in band["layer"]] == ["rect", "text"]
+    json.dumps(spec, allow_nan=False)
+    assert curves_spec(make_curves(), ["exact_w1"], "d", band=(float("nan"), 1.0, "x"))["layer"][0]["mark"]["type"] == "line"
 
 
 def test_specs_validate_against_the_vega_lite_schema():
@@ -110,5 +97,6 @@ def test_specs_validate_against_the_vega_lite_schema():
     core = pytest.importorskip("altair.vegalite.v6.schema.core")      # the schema only; charts.py needs no altair
     validator = jsonschema.Draft7Validator(core.load_schema())
     for which in (["w_estimate", "exact_w1", "w_corrected"], ["critic_loss", "gen_loss", "penalty"], ["penalty"]):
-        errors = list(validator.iter_errors(curves_spec(make_curves(), which, "t", presenter=True)))
+        errors = list(validator.iter_errors(curves_spec(make_curves(), which, "t", presenter=True,
+                                                        band=(0.1, 0.2, "floor"))))
         assert not errors, errors[0].message

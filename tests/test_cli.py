@@ -32,8 +32,11 @@ def test_train_prints_one_json_line_with_the_metrics():
     assert p.returncode == 0, p.stderr
     assert len(p.stdout.strip().splitlines()) == 1                  # progress goes to stderr
     s = last_json(p.stdout)
-    types = {"modes_covered": int, "modes_total": int, "hq_fraction": NUMBER, "exact_w1": NUMBER,
-             "critic_w1_estimate": NUMBER, "w_corrected": NUMBER, "max_grad_norm": NUMBER,
+    types = {"modes_covered": int, "modes_visited": int, "modes_total": int, "hq_fraction": NUMBER,
+             "exact_w1": NUMBER, "exact_w1_n": int, "exact_w1_floor": list, "critic_w1_estimate": NUMBER,
+             "lipschitz_bound": NUMBER, "w_corrected": NUMBER, "w_over_lipschitz": NUMBER,
+             "largest_slope_seen": NUMBER,
+             "max_grad_norm": NUMBER, "w_batch_estimate": NUMBER,
              "gen_steps": int, "critic_steps": int, "critic_steps_per_s": NUMBER, "seconds": NUMBER,
              "device": str, "status": str, "config": dict}
     for key, t in types.items():
@@ -45,6 +48,24 @@ def test_train_prints_one_json_line_with_the_metrics():
     assert s["config"] == {**cfg.to_dict(), "seed": 1}
     assert s["modes_total"] == 3 and 0 <= s["modes_covered"] <= 3 and 0.0 <= s["hq_fraction"] <= 1.0
     assert s["exact_w1"] > 0 and s["seconds"] > 0 and s["critic_steps_per_s"] > 0
+    assert s["modes_covered"] <= s["modes_visited"] <= 3 and s["precision"] is None   # seed3 has modes
+
+
+def test_the_json_names_its_honest_figures():
+    """exact W1 at n = 400 with the floor band of seed3 at that n; the c-transform bound below it (on the
+    same points); the evaluation-set estimate divided by the spectral bound; the sampled slope (below the
+    bound); the batch estimate under its own name."""
+    from wgan_core.engine.metrics_floor import table_floor
+    p = cli("train", "--preset", "classroom-gp", "--steps", "30", "--seed", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    s = last_json(p.stdout)
+    mean, lo, hi = table_floor("seed3", 400)
+    assert s["exact_w1_n"] == 400 and s["exact_w1_floor"] == [lo, hi]
+    assert s["w_corrected"] <= s["exact_w1"] + 1e-9                 # the c-transform bound: any critic
+    assert s["w_over_lipschitz"] == pytest.approx(s["critic_w1_estimate"] / s["lipschitz_bound"], rel=1e-9)
+    assert s["lipschitz_bound"] >= s["largest_slope_seen"] == s["max_grad_norm"] > 0
+    assert abs(s["w_over_lipschitz"]) <= abs(s["critic_w1_estimate"]) * max(1.0, 1 / s["lipschitz_bound"])
+    assert isinstance(s["w_batch_estimate"], float) and s["w_batch_estimate"] != s["critic_w1_estimate"]
 
 
 def test_flags_override_the_preset():
@@ -65,6 +86,7 @@ def test_without_a_preset_the_flags_build_the_config():
     s = last_json(p.stdout)
     assert s["config"]["loss"] == "wgan-clip" and s["config"]["clip"] == 0.05
     assert s["modes_total"] is None and s["modes_covered"] is None        # moons has no modes
+    assert s["modes_visited"] is None and 0 <= s["precision"] <= 1 and 0 <= s["recall"] <= 1   # but a quality
     assert isinstance(s["exact_w1"], float)
 
 
@@ -72,6 +94,8 @@ def test_readable_summary_without_json():
     p = cli("train", "--preset", "seed-wgan-clip", "--steps", "5")
     assert p.returncode == 0, p.stderr
     assert "status" in p.stdout and "modes" in p.stdout and "exact W1" in p.stdout
+    assert "visited" in p.stdout and "two real samples" in p.stdout and "Lipschitz bound" in p.stdout
+    assert "c-transform bound" in p.stdout
 
 
 def test_until_covered_stops_once_every_mode_is_covered():

@@ -66,3 +66,22 @@ def test_strict_validate_raises_with_the_field_name():
     with pytest.raises(ValueError, match="not one of"):
         TrainConfig(loss="magic").validate()
     assert math.isfinite(TrainConfig().replace(lam=0.0).lam)
+
+
+def test_choices_come_from_the_registries():
+    """An objective or data set added to its registry is a valid choice at once (and nothing else is)."""
+    from wgan_core.engine import datasets
+    from wgan_core.engine.objectives import OBJECTIVES
+    assert TrainConfig.options("loss") == tuple(OBJECTIVES)
+    assert TrainConfig.options("data") == datasets.names()
+    assert set(datasets.DATASETS) | set(datasets.LOADED) | {"custom"} == set(datasets.names())
+    for name in OBJECTIVES:
+        assert TrainConfig.from_dict({"loss": name})[0].loss == name
+
+
+def test_every_control_offers_values_inside_its_range():
+    for name, f in TrainConfig.fields().items():
+        if "range" in f.metadata:
+            lo, hi = f.metadata["range"]
+            assert (TrainConfig.options(name) or name == "seed") and all(lo <= v <= hi for v in TrainConfig.options(name)), name
+            assert getattr(TrainConfig(), name) >= lo

@@ -13,7 +13,7 @@ from PIL import Image
 from wgan_core.draw import render
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.trainer import Run
-from wgan_core.files import export
+from wgan_core.files import checkpoint, export
 
 
 def fake_snap(step: int, seed: int = 0, offset: float = 1e3) -> dict:
@@ -138,10 +138,10 @@ def test_checkpoint_file_round_trip_with_points_and_settings():
     buf = io.BytesIO()
     torch.save(a.state_dict(), buf)
     pts = np.random.default_rng(1).normal(size=(40, 2))
-    run_bytes, cfg, got = export.unpack_checkpoint(
-        export.pack_checkpoint(buf.getvalue(), SMALL.replace(data="custom"), pts))
+    run_bytes, cfg, got = checkpoint.unpack_checkpoint(
+        checkpoint.pack_checkpoint(buf.getvalue(), SMALL.replace(data="custom"), pts))
     assert run_bytes == buf.getvalue() and cfg == SMALL.replace(data="custom") and np.array_equal(got, pts)
-    _, cfg, got = export.unpack_checkpoint(export.pack_checkpoint(b"x", SMALL, None))
+    _, cfg, got = checkpoint.unpack_checkpoint(checkpoint.pack_checkpoint(buf.getvalue(), SMALL, None))
     assert cfg == SMALL and got is None
 
 
@@ -169,15 +169,15 @@ GOOD_CFG = TrainConfig().to_json()
     (b"PK\x03\x04" + bytes(60), "not an Earthmover checkpoint"),                               # a broken zip
     (_zip({"run.pt": b"x"}), "not an Earthmover checkpoint"),
     (_zip({"format.txt": "earthmover-checkpoint-9", "config.json": GOOD_CFG, "run.pt": b"x"}), "different version"),
-    (_zip({"format.txt": export.CHECKPOINT_FORMAT, "config.json": GOOD_CFG}), "incomplete"),
-    (_zip({"format.txt": export.CHECKPOINT_FORMAT, "config.json": "{not json", "run.pt": b"x"}), "damaged"),
-    (_zip({"format.txt": export.CHECKPOINT_FORMAT, "config.json": "[1, 2]", "run.pt": b"x"}), "damaged"),
-    (_zip({"format.txt": export.CHECKPOINT_FORMAT, "config.json": json.dumps({"width": 10**6}), "run.pt": b"x"}),
+    (_zip({"format.txt": checkpoint.CHECKPOINT_FORMAT, "config.json": GOOD_CFG}), "incomplete"),
+    (_zip({"format.txt": checkpoint.CHECKPOINT_FORMAT, "config.json": "{not json", "run.pt": b"x"}), "damaged"),
+    (_zip({"format.txt": checkpoint.CHECKPOINT_FORMAT, "config.json": "[1, 2]", "run.pt": b"x"}), "damaged"),
+    (_zip({"format.txt": checkpoint.CHECKPOINT_FORMAT, "config.json": json.dumps({"width": 10**6}), "run.pt": b"x"}),
      "settings are not valid"),
-    (_zip({"format.txt": export.CHECKPOINT_FORMAT, "config.json": json.dumps({"data": "custom"}), "run.pt": b"x"}),
+    (_zip({"format.txt": checkpoint.CHECKPOINT_FORMAT, "config.json": json.dumps({"data": "custom"}), "run.pt": b"x"}),
      "points are missing"),
 ])
 def test_bad_checkpoint_files_get_a_plain_message(data, message):
     with pytest.raises(ValueError, match=message) as err:
-        export.unpack_checkpoint(data)
+        checkpoint.unpack_checkpoint(data)
     assert "Traceback" not in str(err.value) and str(err.value)[0].isupper()

@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 import torch
 
+from wgan_core.draw import lab_specs
+from wgan_core.engine import recipes
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.device import configure_threads
 from wgan_core.engine.models import Net
 from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.engine.recipes import SEED_NET
 from wgan_core.engine.trainer import Run
-from wgan_core.lessons import lab
-from wgan_core.presets import PRESETS, SEED_NET
+from wgan_core.engine.views import last_measured
+from wgan_core.lessons import compare, lab
+from wgan_core.presets import PRESETS
 from wgan_core.serve import jobs
 
 GP_TOL = 0.25
@@ -70,7 +74,7 @@ def test_spectral_norm_weights_have_largest_singular_value_near_one():
     grows W fastest along directions the lagging u does not yet see (measured: up to 1.25 over 150
     steps, four seeds; 5 power steps per update still 1.1; this run: 1.17). The whole critic's slope,
     what the lab teaches, stays below 1.05 (test_gradient_penalty_keeps_interpolate_norms_near_one)."""
-    run = Run(lab.lab_config("sngan", "seed3", 0, 0.01, 10.0))
+    run = Run(recipes.reference_config("sngan", "seed3", 0, 0.01, 10.0))
     run.step(100)
     for w in lab.critic_weights(run):
         assert 1 - 1e-4 <= np.linalg.norm(w.astype(np.float64), 2) <= 1.4
@@ -115,25 +119,35 @@ def test_layer_gradient_norms_match_finite_differences():
 
 
 def test_compare_configs_share_data_seed_network_and_batch():
-    for speed in lab.SPEEDS:
-        cfgs = [lab.compare_config(m, "8gaussians", 3, speed) for m in lab.COMPARE_METHODS]
+    for recipe in recipes.COMPARE_RECIPES:
+        cfgs = [recipes.compare_config(m, "8gaussians", 3, recipe) for m in OBJECTIVES]
         assert len({(c.data, c.seed, c.width, c.depth, c.batch, c.z_dim) for c in cfgs}) == 1
-        for m, c in zip(lab.COMPARE_METHODS, cfgs):
+        for m, c in zip(OBJECTIVES, cfgs):
             d = OBJECTIVES[m].defaults
             assert c.loss == m and c.optimizer == d["optimizer"] and c.n_critic == d["n_critic"]
-    seed = lab.compare_config("wgan-gp", "seed3", 0, "seed")
+    seed = recipes.compare_config("wgan-gp", "seed3", 0, "seed")
     assert (seed.batch, seed.width, seed.lr_c, seed.lam) == (SEED_NET["batch"], SEED_NET["width"], 1e-4, 10.0)
-    fast = lab.compare_config("wgan-clip", "seed3", 0, "classroom")
+    fast = recipes.compare_config("wgan-clip", "seed3", 0, "classroom")
     base = PRESETS["classroom-gp"].config
     assert (fast.batch, fast.lr_c, fast.clip, fast.optimizer) == (base.batch, base.lr_c, 0.01, "rmsprop")
     with pytest.raises(ValueError):
-        lab.compare_config("wgan-gp", "seed3", 0, "warp")
+        recipes.compare_config("wgan-gp", "seed3", 0, "warp")
 
 
-def test_lab_config_applies_only_the_methods_own_knobs():
-    assert lab.lab_config("wgan-clip", "seed3", 0, 0.03, 1.0).clip == 0.03
-    assert lab.lab_config("wgan-gp", "seed3", 0, 0.03, 1.0).lam == 1.0
-    assert lab.lab_config("sngan", "seed3", 0, 0.03, 1.0).clip == TrainConfig().replace(
+def test_the_recipe_labels_say_what_the_recipes_set():
+    """The Compare label is read off the configs (it had said batch 256 and lr 1e-3 for batch 128, 2e-3)."""
+    fast = recipes.compare_config("wgan-gp", "seed3", 0, "classroom")
+    label = recipes.recipe_label("classroom")
+    assert f"batch {fast.batch}" in label and f"lr {fast.lr_c:g} / {fast.lr_g:g}" in label
+    assert f"λ {fast.lam:g}" in label and f"width {fast.width}" in label
+    seed = recipes.compare_config("wgan-gp", "seed3", 0, "seed")
+    assert f"batch {seed.batch}" in recipes.recipe_label("seed")
+
+
+def test_reference_config_applies_only_the_methods_own_knobs():
+    assert recipes.reference_config("wgan-clip", "seed3", 0, 0.03, 1.0).clip == 0.03
+    assert recipes.reference_config("wgan-gp", "seed3", 0, 0.03, 1.0).lam == 1.0
+    assert recipes.reference_config("sngan", "seed3", 0, 0.03, 1.0).clip == TrainConfig().replace(
         **OBJECTIVES["sngan"].defaults).clip
 
 
@@ -149,32 +163,60 @@ def test_jobs_are_registered():
     assert jobs.JOBS["layer_gradients"] == "wgan_core.lessons.lab:layer_gradients"
 
 
-def test_noise_floor_is_the_w1_between_two_real_halves():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(1000, 2))
-    floor = lab.w1_noise_floor(x)
-    assert 0 < floor < 0.5                                        # two samples of N(0, I) are close, not equal
-    assert lab.w1_noise_floor(x[:500]) is None
+def _snap(loss, covered, steps=800, total=8):
+    return {"gen_steps": steps, "status": "ok", "curves": {}, "metrics": {
+        "modes_total": total, "modes_covered": covered, "modes_visited": covered + 1, "hq_fraction": 0.5,
+        "exact_w1": 0.3, "critic_w1_estimate": 0.2, "w_corrected": 0.1}}
+
+
+def test_the_compare_sentence_follows_what_the_race_measured():
+    """The 'a GAN does not always collapse' sentence appears only when the GAN really covered at least as
+    many modes as WGAN-clip in this race, and quotes the two counts."""
+    won = compare.gan_beat_clipping({"gan": _snap("gan", 8), "wgan-clip": _snap("wgan-clip", 2)})
+    assert "covers 8 of 8 modes and WGAN-clip 2" in won
+    assert compare.gan_beat_clipping({"gan": _snap("gan", 1), "wgan-clip": _snap("wgan-clip", 5)}) is None
+    assert compare.gan_beat_clipping({"gan": _snap("gan", 8, steps=100), "wgan-clip": _snap("wgan-clip", 2)}) is None
+    assert compare.gan_beat_clipping({"wgan-gp": _snap("wgan-gp", 8)}) is None
+
+
+def test_summary_rows_put_the_bound_beside_the_exact_w1():
+    rows = compare.summary_rows({"wgan-gp": _snap("wgan-gp", 7), "gan": _snap("gan", 3)})
+    gp, gan = rows
+    assert gp["W1, 400 vs 400"] == 0.3 and gp["lower bound"] == 0.1 and gp["critic's estimate"] == 0.2
+    assert gan["lower bound"] is None and gan["critic's estimate"] is None          # a GAN estimates no W1
+    assert gp["modes covered / visited"] == "7 / 8 of 8"
 
 
 def test_figures_carry_the_data(seed3):
-    spec = lab.grad_norm_spec(seed3)
+    spec = lab_specs.grad_norm_spec(seed3)
     hist = spec["vconcat"][0]["data"]["values"]
     for m in lab.LAB_METHODS:
-        assert sum(r["share"] for r in hist if r["method"] == lab.SHORT[m]) == pytest.approx(1.0)
+        assert sum(r["share"] for r in hist if r["method"] == OBJECTIVES[m].short) == pytest.approx(1.0)
     assert spec["vconcat"][0]["spec"]["layer"][1]["encoding"]["x"]["datum"] == 1.0     # the target
-    w = lab.weight_specs(seed3)["wgan-clip"]
+    w = lab_specs.weight_specs(seed3)["wgan-clip"]
     assert [r["v"] for r in w["layer"][1]["data"]["values"]] == [-0.01, 0.01]           # +-c marked
     curves = {"wgan-gp": {"gen_step": np.array([1, 2, 3.0]), "exact_w1": np.array([np.nan, 0.5, 0.4])}}
-    rows = lab.method_curves_spec(curves, "exact_w1", x_max=3)["data"]["values"]
+    rows = lab_specs.method_curves_spec(curves, "exact_w1", {"wgan-gp": "WGAN-GP"}, x_max=3)["data"]["values"]
     assert [r["value"] for r in rows] == [0.5, 0.4]                                     # NaN left out
     deep = {"layers": [1, 2], "norms": {"a": np.array([0.0, 1e-3])}}
-    assert [r["norm"] for r in lab.layer_spec(deep)["data"]["values"]] == [1e-3]       # log axis: no zeros
+    assert [r["norm"] for r in lab_specs.layer_spec(deep)["data"]["values"]] == [1e-3]       # log axis: no zeros
 
 
 def test_last_measured_falls_back_to_the_newest_curve_value():
     snap = {"metrics": {"exact_w1": None}, "curves": {"exact_w1": np.array([0.9, np.nan, 0.7, np.nan])}}
-    assert lab.last_measured(snap, "exact_w1") == pytest.approx(0.7)
+    assert last_measured(snap, "exact_w1") == pytest.approx(0.7)
     snap["metrics"]["exact_w1"] = 0.5
-    assert lab.last_measured(snap, "exact_w1") == 0.5
-    assert lab.last_measured({"metrics": {}, "curves": {}}, "exact_w1") is None
+    assert last_measured(snap, "exact_w1") == 0.5
+    assert last_measured({"metrics": {}, "curves": {}}, "exact_w1") is None
+
+
+def test_every_objective_has_a_colour_and_a_short_name():
+    assert set(lab_specs.COLORS) == set(OBJECTIVES) and all(o.short for o in OBJECTIVES.values())
+
+
+def test_the_layer_sentence_quotes_the_chart_levels_and_calls_the_lines_flat():
+    deep = {"norms": {"clip c = 0.1": np.array([30.0, 50.0, 40.0]), "clip c = 0.001": np.array([1e-12, 3e-12, 2e-12]),
+                      "gradient penalty (λ = 10)": np.array([0.5, 1.0, 2.0])}, "layers": [1, 2, 3]}
+    text = lab.layer_story(deep)
+    assert "clip c = 0.1: about 3.9e+01" in text and "clip c = 0.001: about 1.8e-12" in text
+    assert "within a factor of 4" in text                       # the largest max/min over the settings

@@ -164,7 +164,7 @@ def test_every_spec_builds_with_clean_data():
     traj = {"step": np.arange(0, 50, 10.0), "gap": np.linspace(0, 1, 5), "adjusted": np.linspace(0, 0.9, 5),
             "w1": 1.0, "lam": 10.0}
     grains = L.sand(L.side("gaussian"), L.side("gaussian", mu=1.0))
-    specs = [V.lines_spec(0.3), V.divergences_spec(0.3, theory.parallel_lines(0.3)), V.discriminator_spec(g),
+    specs = [V.lines_spec(0.3), V.divergences_spec(0.3, theory.parallel_lines(0.3), L.parallel_lines_curves(), L.KL_CAP), V.discriminator_spec(g),
              V.push_spec(g), V.push_curve_spec(L.push_vs_distance(1.0, n=11), 3.0, g),
              V.modes_spec(np.arange(5.0), np.arange(5.0), 8), V.densities_spec(x, p, q),
              V.cdf_spec(x, p, q, -4, 4, steps=True), V.plan_spec(x, p, q, x[:5], x[5:10]),

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import numpy as np
+import ot
 import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
-from wgan_core.engine.metrics import exact_w1, grad_norm_summary, lipschitz_corrected, mode_stats, w1_1d
+from wgan_core.engine.metrics import (
+    c_transform_bound,
+    exact_w1,
+    grad_norm_summary,
+    lipschitz_corrected,
+    mode_stats,
+    w1_1d,
+)
 
 SEED3_CENTERS = np.array([[0.0, 0.0], [3.0, 3.0], [-2.0, 3.0]])
 
@@ -127,11 +135,115 @@ def test_mode_stats_one_percent_threshold():
     assert stats["modes_covered"] == 2
 
 
+def test_modes_visited_ignores_the_quality_radius():
+    # a collapsed generator: half its samples 1.6 below mode (0, 0), half 1.6 above mode (3, 3), all just
+    # beyond the quality radius (3 std = 1.5): it visits 2 modes and covers none.
+    a = np.tile([0.0, -1.6], (500, 1))                     # nearest (0, 0), 3.2 std away
+    b = np.tile([3.0, 4.6], (500, 1))                      # nearest (3, 3), 3.2 std away
+    stats = mode_stats(np.vstack([a, b]), SEED3_CENTERS, std=0.5)
+    assert (stats["modes_visited"], stats["modes_covered"], stats["modes_total"]) == (2, 0, 3)
+    assert stats["visits"].tolist() == [500, 500, 0] and stats["hq_fraction"] == 0.0
+
+
+def test_modes_visited_uses_the_one_percent_threshold_and_bounds_covered():
+    # 1000 samples, nearest-centre counts 981 / 10 / 9: visited 2 (10 is 1 %, 9 is not).
+    samples = np.vstack([np.zeros((981, 2)), np.tile([3.0, 6.0], (10, 1)), np.tile([-2.0, 3.0], (9, 1))])
+    stats = mode_stats(samples, SEED3_CENTERS, std=0.5)
+    assert stats["visits"].tolist() == [981, 10, 9]
+    assert stats["modes_visited"] == 2 and stats["modes_covered"] == 1   # (3, 6) is 6 std from (3, 3)
+    rng = np.random.default_rng(0)
+    for _ in range(20):                                    # against a brute-force nearest centre
+        x = rng.normal(size=(300, 2)) * rng.uniform(0.2, 4) + rng.uniform(-2, 3, size=2)
+        s = mode_stats(x, SEED3_CENTERS, std=0.5)
+        visits = np.bincount(np.argmin(cdist(x, SEED3_CENTERS), 1), minlength=3)
+        assert s["visits"].tolist() == visits.tolist()
+        assert s["modes_visited"] == int(np.sum(visits >= 3))
+        assert s["modes_covered"] <= s["modes_visited"] <= s["modes_total"]
+
+
 def test_mode_stats_rejects_bad_input():
     with pytest.raises(ValueError, match="dimension"):
         mode_stats(np.zeros((4, 3)), SEED3_CENTERS, std=0.5)
     with pytest.raises(ValueError, match="std"):
         mode_stats(np.zeros((4, 2)), SEED3_CENTERS, std=0.0)
+
+
+# --------------------------------------------------------------------------- c-transform bound
+def _pot_w1(x: np.ndarray, y: np.ndarray) -> float:
+    """POT's exact W1 with Euclidean cost, uniform weights, any sizes."""
+    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+    return float(ot.emd2(a, b, ot.dist(x, y, metric="euclidean"), numItermax=10**7))
+
+
+def _critic(rng, kind: str):
+    """A random 'critic' f: R^2 -> R: noise, a steep MLP-like bump sum, or a 1-Lipschitz distance."""
+    if kind == "noise":
+        return lambda p: rng.normal(size=len(p)) * rng.uniform(0.1, 10)
+    if kind == "steep":
+        w, c = rng.normal(size=(5, 2)) * 10, rng.normal(size=5) * 3
+        return lambda p: np.tanh(p @ w.T + c).sum(1) * rng.uniform(1, 30)
+    a = rng.normal(size=2)
+    return lambda p: -np.linalg.norm(p - a, axis=1)                     # 1-Lipschitz
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_c_transform_bound_never_exceeds_pot(seed):
+    """Random clouds (equal and unequal sizes, overlapping or apart) and random critics, steep ones too."""
+    rng = np.random.default_rng(seed)
+    for kind in ("noise", "steep", "lipschitz"):
+        n, m = (60, 60) if seed % 2 else (rng.integers(5, 90), rng.integers(5, 90))
+        x = rng.normal(size=(n, 2)) * rng.uniform(0.2, 3)
+        y = rng.normal(size=(m, 2)) * rng.uniform(0.2, 3) + rng.uniform(-3, 3, size=2)
+        f = _critic(rng, kind)
+        fx, fy = f(x), f(y)
+        w1 = _pot_w1(x, y)
+        b = c_transform_bound(fx, fy, x, y)
+        assert b <= w1 + 1e-9, (kind, b, w1)
+        if n == m:
+            assert b <= exact_w1(x, y) + 1e-9
+        if kind == "lipschitz":                                          # then at least the plain estimate
+            assert b >= fx.mean() - fy.mean() - 1e-12
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_c_transform_bound_equals_w1_for_pots_optimal_potentials(seed):
+    rng = np.random.default_rng(10 + seed)
+    x, y = rng.normal(size=(50, 2)), rng.normal(size=(70, 2)) + [1.5, 0]
+    a, b = np.full(50, 1 / 50), np.full(70, 1 / 70)
+    _, log = ot.emd(a, b, ot.dist(x, y, metric="euclidean"), log=True)
+    assert log["result_code"] == 1
+    w1 = float(log["cost"])                                              # = a.u + b.v, u_i + v_j <= d_ij
+    assert c_transform_bound(log["u"], -log["v"], x, y) == pytest.approx(w1, rel=1e-9)
+    assert c_transform_bound(log["u"], rng.normal(size=70), x, y) == pytest.approx(w1, rel=1e-9)   # phi alone
+    assert c_transform_bound(rng.normal(size=50) * 50, -log["v"], x, y) == pytest.approx(w1, rel=1e-9)
+
+
+def test_c_transform_bound_exact_in_1d_and_blind_to_a_constant():
+    rng = np.random.default_rng(3)
+    x = np.c_[rng.uniform(5, 6, 40), np.zeros(40)]                       # real to the right of fake, on a line
+    y = np.c_[rng.uniform(0, 1, 40), np.zeros(40)]
+    f = lambda p: p[:, 0]                                               # optimal: W1 = mean(x) - mean(y)
+    w1 = x[:, 0].mean() - y[:, 0].mean()
+    assert exact_w1(x, y) == pytest.approx(w1, rel=1e-12)
+    assert c_transform_bound(f(x), f(y), x, y) == pytest.approx(w1, rel=1e-12)
+    assert c_transform_bound(3 * f(x), 3 * f(y), x, y) == pytest.approx(w1, rel=1e-12)   # steep: still <= W1
+    xs, ys = rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 1
+    fx, fy = rng.normal(size=30) * 4, rng.normal(size=30) * 4
+    ref = c_transform_bound(fx, fy, xs, ys)
+    for c in (-1e3, 0.37, 1e4):
+        assert c_transform_bound(fx + c, fy + c, xs, ys) == pytest.approx(ref, abs=1e-9)
+
+
+def test_c_transform_bound_rejects_bad_input():
+    x = np.zeros((5, 2))
+    with pytest.raises(ValueError, match="f_real"):
+        c_transform_bound(np.zeros(4), np.zeros(5), x, x)
+    with pytest.raises(ValueError, match="NaN"):
+        c_transform_bound(np.full(5, np.nan), np.zeros(5), x, x)
+    with pytest.raises(ValueError, match="NaN"):
+        c_transform_bound(np.zeros(5), np.zeros(5), x, np.full((5, 2), np.inf))
+    with pytest.raises(ValueError, match="f_real"):
+        c_transform_bound(np.zeros(5), np.zeros(5), x, np.zeros((5, 3)))
 
 
 # --------------------------------------------------------------------------- Lipschitz

@@ -49,11 +49,14 @@ def test_a_window_with_few_runs_keeps_the_old_cost():
     assert p.cost == 0.001
 
 
-def test_the_view_redraws_a_little_faster_than_snapshots_come_but_not_faster_than_the_server_allows():
-    from ui.train_view import PAUSED_TICK, TICKS, tick_for
-    assert tick_for({"frame_interval": 0.07}, True) == TICKS[0]
-    t = tick_for({"frame_interval": 0.5}, True)
-    assert 0.4 <= t < 0.5 and t in TICKS                         # 0.8 x the worker's interval, rounded up
-    assert tick_for({"frame_interval": 0.1}, True, floor=0.6) >= 0.6
-    assert tick_for({"frame_interval": 50.0}, True) == TICKS[-1]
-    assert tick_for(None, True) == TICKS[0] and tick_for({"frame_interval": 0.1}, False) == PAUSED_TICK
+def test_the_view_gets_a_payload_every_tick_not_faster_than_the_server_allows_and_stops_when_paused():
+    """The browser plays every frame of a payload, so the view's fragment runs only every VIEW_TICK (or the
+    server's floor, whichever is longer, rounded up to a tick); a paused view stops its timer unless a
+    click just happened (so a step's result still shows)."""
+    from ui.run_view import TICKS, VIEW_TICK, tick_for
+    assert tick_for(True) == VIEW_TICK == TICKS[0]
+    t = tick_for(True, floor=0.5)
+    assert 0.5 <= t < 0.5 * 1.07 + 1e-9 and t in TICKS                   # rounded up to the next tick
+    assert tick_for(True, floor=50.0) == TICKS[-1]
+    assert tick_for(False) is None                                         # paused: no timer
+    assert tick_for(False, woke=True) == VIEW_TICK                         # ... unless a click just happened

@@ -2,10 +2,10 @@
 import time
 
 import pytest
-from apptest_util import assert_bad_link_warns, open_page, page_path, url
+from apptest_util import assert_bad_link_warns, live_views, open_page, page_path, url
 
 from ui import session
-from wgan_core.lessons import lab
+from wgan_core.engine.objectives import OBJECTIVES
 
 PAGE = page_path("compare")
 
@@ -36,33 +36,38 @@ def at():
     assert not app.exception
     yield app
     for rid in app.session_state["cmp.rids"].values():      # never leave runs training for the next test
-        session.pool().send(rid, "play", False)
+        session.pool().pause(rid)
 
 
-def test_page_runs_with_one_frame_per_default_method(at):
+def test_page_runs_with_one_live_view_per_default_method(at):
     until(at, ready)
     at.run()
     assert not at.exception
     assert at.title[0].value == "Compare"
-    assert len(at.image) == 3 == len(at.session_state["cmp.methods"])
+    views = live_views(at)
+    assert len(views) == 3 == len(at.session_state["cmp.methods"])
+    for v in views:                                    # each view gets its run's real points and the compare layers
+        assert v["header"]["layers"] == ["critic", "real", "fake"]
+        assert v["real"] is not None and v["real"].shape[1] == 2
+    assert len(at.session_state["cmp.rids"]) == 3      # runs only for the chosen methods
 
 
 def test_choosing_methods_changes_the_number_of_frames(at):
     at.pills(key="cmp.methods").set_value(["wgan-gp"]).run()
     until(at, ready)
     at.run()
-    assert len(at.image) == 1
+    assert len(live_views(at)) == 1
     at.pills(key="cmp.methods").set_value(["gan", "wgan-clip", "wgan-gp", "sngan"]).run()
-    s = until(at, ready)
+    s = until(at, lambda s: ready(s) and all(x["config"]["loss"] == m for m, x in s.items()))   # the new runs'
     at.run()
-    assert len(at.image) == 4
+    assert len(live_views(at)) == 4
     assert {m: x["config"]["loss"] for m, x in s.items()} == {m: m for m in s}
     assert url(at, "methods") == "gan,wgan-clip,wgan-gp,sngan"
 
 
 def test_a_sixth_method_is_refused(at):
     at.pills(key="cmp.methods").set_value(["gan", "wgan-clip", "wgan-gp", "wgan-lp", "sngan"]).run()
-    at.pills(key="cmp.methods").set_value(list(lab.COMPARE_METHODS)).run()
+    at.pills(key="cmp.methods").set_value(list(tuple(OBJECTIVES))).run()
     assert not at.exception
     assert len(at.session_state["cmp.methods"]) == 5
     assert at.warning and "At most 5" in at.warning[0].value
@@ -94,11 +99,11 @@ def test_presets_set_methods_data_and_settings(at):
     assert at.session_state["cmp.methods"] == ["wgan-clip", "wgan-gp"]
     s = until(at, lambda s: ready(s) and all(x["config"]["batch"] == 64 for x in s.values()))
     assert s["wgan-clip"]["config"]["lr_c"] == 5e-5 and s["wgan-gp"]["config"]["lam"] == 10.0
-    assert url(at, "speed") == "seed" and url(at, "preset") == "seed-notebook"
+    assert url(at, "recipe") == "seed" and url(at, "preset") == "seed-notebook"
 
 
-@pytest.mark.parametrize("bad", [{"methods": "x,y"}, {"methods": ",".join(lab.COMPARE_METHODS)},
-                                 {"data": "nan"}, {"seed": "-1"}, {"speed": "warp"}, {"preset": "nope"},
+@pytest.mark.parametrize("bad", [{"methods": "x,y"}, {"methods": ",".join(tuple(OBJECTIVES))},
+                                 {"data": "nan"}, {"seed": "-1"}, {"recipe": "warp"}, {"preset": "nope"},
                                  {"bound": "maybe"}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
     assert_bad_link_warns(PAGE, bad)

@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wgan_core.presets import PRESETS
+from wgan_core.presets import for_page
+
+PRESETS = for_page("train")
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,11 +18,14 @@ def at():
 
 
 def test_page_runs_and_shows_the_view(at):
-    worker_snapshot(at, lambda s: True)
+    worker_snapshot(at, lambda s: s["config"] == PRESETS["classroom-gp"].config.to_dict())   # the page's own run
     at.run()
     assert not at.exception
     assert at.title[0].value == "Train live"
-    assert any("Exact W1" in m.label for m in at.metric)
+    labels = [m.label for m in at.metric]
+    assert "W1, 400 vs 400 points" in labels and "Lower bound" in labels and "Critic's estimate" in labels
+    w1 = next(m for m in at.metric if m.label == "W1, 400 vs 400 points")
+    assert "floor 0.19–0.42" in str(w1.proto.delta)                      # seed3's sampling floor at n = 400
 
 
 def test_live_controls_reach_the_trainer_without_reset(at):

@@ -7,7 +7,7 @@ from apptest_util import ROOT, assert_bad_link_warns, page_path, started
 from streamlit.testing.v1 import AppTest
 
 from ui import session
-from wgan_core.lessons import theory
+from wgan_core.lessons import push1d, theory
 from wgan_core.presets import PRESETS
 
 PAGE = page_path("why_gans_fail")
@@ -43,10 +43,10 @@ def test_theta_moves_w1_but_not_js(at):
 def test_distance_makes_the_gan_push_vanish_but_not_the_critics(at):
     at.slider(key="wgf.m").set_value(1.5).run()
     near = float(metric(at, "GAN push"))
-    assert near == pytest.approx(theory.gan_push_1d(0.0, 1.5, 1.0), rel=0.05)
+    assert near == pytest.approx(push1d.gan_push_1d(0.0, 1.5, 1.0), rel=0.05)
     at.slider(key="wgf.m").set_value(8.0).run()
     far = float(metric(at, "GAN push"))
-    assert far == pytest.approx(theory.gan_push_1d(0.0, 8.0, 1.0), rel=0.05) and far < near / 1000
+    assert far == pytest.approx(push1d.gan_push_1d(0.0, 8.0, 1.0), rel=0.05) and far < near / 1000
     assert metric(at, "WGAN push") == "1"
     assert float(metric(at, "JS(p, q)")) == pytest.approx(math.log(2), abs=1e-3) and metric(at, "W1(p, q)") == "8.000"
 

@@ -2,11 +2,14 @@
 import os
 import signal
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wgan_core.engine.config import TrainConfig
-from wgan_core.serve.pool import Pool, RunHandle
+from wgan_core.serve.handle import RunHandle
+from wgan_core.serve.pool import Pool
 
 
 def wait_for(cond, timeout=30.0, every=0.05):
@@ -33,7 +36,7 @@ def test_training_runs_in_another_process_and_publishes_snapshots(pool):
         assert first["gen_steps"] == 0
         h.play(True)
         snap = wait_for(lambda: (s := h.snapshot()) and s["gen_steps"] > 20 and s)
-        assert snap["status"] == "ok" and snap["fake"].shape[1] == 2
+        assert snap["status"] == "ok" and h.arrays()["fake"].shape[1] == 2
         assert pool.workers[0].proc.pid != os.getpid()
     finally:
         h.close()
@@ -107,7 +110,8 @@ def test_divergence_pauses_with_a_message(pool):
     try:
         h.play(True)
         snap = wait_for(lambda: (s := h.snapshot()) and s["status"] == "diverged" and s)
-        assert "diverged" in snap["message"] and not snap["playing"]
+        assert "diverged" in snap["message"] and not snap["playing"] and snap["reason"] == "diverged"
+        assert not h.playing and h.reason == "diverged"
     finally:
         h.close()
 
@@ -128,35 +132,99 @@ def test_two_hundred_sessions_open_and_close_without_leaks(pool):
     assert not pool.snaps and not pool.created
 
 
-def test_a_crashed_worker_is_replaced_and_its_runs_restart():
+def test_a_crashed_worker_is_replaced_and_its_runs_restart_as_they_were():
+    """After a SIGKILL the new worker recreates each run with its latest live settings and play state,
+    and every snapshot says so (reason "restarted") until the run is played or paused again."""
     p = Pool(n_workers=1)
     try:
-        h = RunHandle(p, TrainConfig(batch=64, width=32))
-        wait_for(h.snapshot)
-        os.kill(p.workers[0].proc.pid, signal.SIGKILL)
-        wait_for(lambda: p.workers[0].alive and p.workers[0].proc.poll() is None, timeout=60)
-        assert "restarted" in wait_for(h.error, timeout=60)
-        p.snaps.pop(h.rid, None)
-        assert wait_for(h.snapshot, timeout=60)["gen_steps"] == 0
+        playing = RunHandle(p, TrainConfig(batch=64, width=32))
+        paused = RunHandle(p, TrainConfig(batch=64, width=32, seed=1))
+        playing.play(True)
+        playing.speed(60.0)
+        assert playing.set_config(playing.config.replace(lr_c=3e-4, n_critic=3)) == "live"
+        wait_for(lambda: (s := playing.snapshot()) and s["config"]["lr_c"] == 3e-4 and s["gen_steps"] > 5)
+        wait_for(paused.snapshot)
+        old = p.workers[0].proc.pid
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: p.workers[0].proc.pid != old and p.workers[0].alive, timeout=60)
+        p.snaps.pop(playing.rid, None)
+        p.snaps.pop(paused.rid, None)
+        snap = wait_for(lambda: (s := playing.snapshot()) and s["reason"] == "restarted" and s, timeout=60)
+        assert snap["config"]["lr_c"] == 3e-4 and snap["config"]["n_critic"] == 3 and snap["speed"] == 60.0
+        assert snap["playing"] and playing.playing and "restarted" in snap["note"]
+        other = wait_for(lambda: (s := paused.snapshot()) and s["reason"] == "restarted" and s, timeout=60)
+        assert not other["playing"] and not paused.playing and other["gen_steps"] == 0
+        paused.play(True)                                    # the note lasts until the run is played again
+        wait_for(lambda: (s := paused.snapshot()) and s["playing"] and s["reason"] == "" and not s["note"])
     finally:
         p.close()
 
 
-def test_the_worker_draws_the_frame_its_viewer_asked_for(pool):
-    """seen(**view) makes the worker render each snapshot's picture itself; the handle then serves
-    those bytes, identical to rendering the same snapshot in the server."""
-    from wgan_core.draw import render
-    view = {"layers": ("critic", "real", "fake"), "size": 300, "presenter": False}
+def test_the_status_follows_the_worker_after_an_idle_pause(monkeypatch):
+    """The worker pauses a run nobody watches; the handle (and so the page's button) says so."""
+    monkeypatch.setenv("EARTHMOVER_IDLE_PAUSE_S", "1.0")
+    p = Pool(n_workers=1)
+    try:
+        h = RunHandle(p, TrainConfig(batch=64, width=32))
+        h.play(True)
+        assert h.playing                                       # at once, before the worker answers
+        snap = wait_for(lambda: (s := h.snapshot()) and s["reason"] == "idle" and s, timeout=30)
+        assert not snap["playing"] and not h.playing and h.reason == "idle" and "nobody" in snap["note"]
+    finally:
+        p.close()
+
+
+def test_no_port_is_listened_on_for_workers():
+    """The worker channel is a socket pair: neither the server nor a worker holds a listening socket."""
+    p = Pool(n_workers=1)
+    try:
+        h = RunHandle(p, TrainConfig(batch=64, width=32))
+        wait_for(h.snapshot)
+        for pid in (os.getpid(), p.workers[0].proc.pid):
+            assert not _listening_sockets(pid)
+    finally:
+        p.close()
+
+
+def _listening_sockets(pid: int) -> set[str]:
+    """Inodes of the TCP sockets that process ``pid`` holds open in the LISTEN state."""
+    held = set()
+    for f in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(f)
+        except OSError:                                                       # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            held.add(target[8:-1])
+    listening = set()
+    for table in ("tcp", "tcp6"):
+        for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A":                                               # 0A: LISTEN
+                listening.add(cols[9])
+    return held & listening
+
+
+def test_the_worker_publishes_compact_frames_and_draws_nothing(pool):
+    """Each snapshot of a 2D run carries its arrays as one compact frame (a few KB; the browser draws it);
+    the real points come once per run; the pool keeps the last frames for the views to play."""
+    from wgan_core.engine import wire
     h = RunHandle(pool, TrainConfig(batch=64, width=32))
     try:
         h.play(True)
-        h.seen(**view)
-        snap = wait_for(lambda: (s := h.snapshot()) and s.get("frame") is not None and s)
-        assert snap["frame_key"] == render.frame_key(render.frame_jpeg, view)
-        jpg, same = h.frame_png(render.frame_jpeg, **view)
-        assert same is snap and jpg is snap["frame"] and jpg[:2] == b"\xff\xd8"      # a JPEG, not re-rendered
-        assert jpg == render.frame_jpeg(snap, **view)
-        other, _ = h.frame_png(render.frame_jpeg, **{**view, "size": 200})           # another view: drawn here
-        assert other != jpg and other[:2] == b"\xff\xd8"
+        wait_for(lambda: len(h.frames()) >= 5)
+        frames = h.frames()
+        versions = [v for v, _ in frames]
+        assert versions == sorted(versions) and len(set(versions)) == len(versions)
+        assert all(len(f) <= 8 * 1024 for _, f in frames)                          # <= 8 KB a snapshot
+        decoded = [wire.decode_frame(f) for _, f in frames]
+        assert all(d["run"] == decoded[0]["run"] for d in decoded)                 # one run
+        assert [d["t"] for d in decoded] == sorted(d["t"] for d in decoded)         # its training clock
+        assert decoded[-1]["fake"].shape == (1000, 2) and decoded[-1]["grid"].shape == (48, 48)
+        snap = h.snapshot()
+        assert "fake" not in snap and "grid" not in snap and snap["real"].shape == (1000, 2)
+        assert h.frames(after=versions[-2]) == [frames[-1]] or h.frames(after=versions[-2])[0] == frames[-1]
+        arrays = h.arrays()
+        assert arrays["fake"].dtype == np.float32 and np.isfinite(arrays["fake"]).all()
     finally:
         h.close()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wgan_core.draw import render
+from wgan_core.draw import annotate, render, style
 from wgan_core.draw.raster import contour_segments
 from wgan_core.draw.render import LAYERS, frame_png, render_frame
 from wgan_core.files.export import gif_bytes
@@ -59,8 +59,8 @@ def make_snapshot(n_real=1000, n_fake=1000, g=48, m=15, n_arrows=150, status="ok
 
 def to_pixel(img_size: int, snap: dict, xy, layers=LAYERS, presenter=False) -> tuple[int, int]:
     """Canvas pixel of a data point, via the renderer's own layout."""
-    items = render._legend_items(layers, render._check(snap, layers))
-    _, (x0, y0, w, h), _ = render._template(img_size, presenter, tuple(snap["extent"]), items)
+    items = annotate.legend_items(layers, render._check(snap, layers))
+    _, (x0, y0, w, h), _ = annotate.frame_template(img_size, presenter, tuple(snap["extent"]), items)
     xmin, xmax, ymin, ymax = snap["extent"]
     return (int(x0 + (xy[0] - xmin) / (xmax - xmin) * w), int(y0 + h - (xy[1] - ymin) / (ymax - ymin) * h))
 
@@ -99,7 +99,7 @@ def test_fake_points_drawn_where_they_are():
     img = np.asarray(render_frame(snap, layers=["fake"]))
     for p in snap["fake"]:
         x, y = to_pixel(640, snap, p, ["fake"])
-        assert tuple(img[y, x]) == render.FAKE_RGB
+        assert tuple(img[y, x]) == style.FAKE_RGB
     x, y = to_pixel(640, snap, (0.0, 0.0), ["fake"])
     assert tuple(img[y, x]) == (255, 255, 255)
 
@@ -109,8 +109,8 @@ def test_real_and_fake_colours_distinct():
     snap["real"], snap["fake"] = np.array([[1.0, 1.0]], np.float32), np.array([[-1.0, -1.0]], np.float32)
     snap["arrows"] = None
     img = np.asarray(render_frame(snap, layers=["real", "fake"]))
-    assert tuple(img[to_pixel(640, snap, (1, 1), ["real", "fake"])[::-1]]) == render.REAL_RGB
-    assert tuple(img[to_pixel(640, snap, (-1, -1), ["real", "fake"])[::-1]]) == render.FAKE_RGB
+    assert tuple(img[to_pixel(640, snap, (1, 1), ["real", "fake"])[::-1]]) == style.REAL_RGB
+    assert tuple(img[to_pixel(640, snap, (-1, -1), ["real", "fake"])[::-1]]) == style.FAKE_RGB
 
 
 @pytest.mark.parametrize("key, value, match", [
@@ -155,9 +155,9 @@ def test_diverged_snapshot_renders_with_banner():
     snap["arrows"][:] = np.nan
     img = np.asarray(render_frame(snap, presenter=True))
     x, y = to_pixel(640, snap, (-1.9, 0.0), presenter=True)
-    assert tuple(img[y, x]) == render.BANNER_RGB
+    assert tuple(img[y, x]) == style.BANNER_RGB
     ok = np.asarray(render_frame(make_snapshot()))
-    assert not (ok == render.BANNER_RGB).all(-1).any()
+    assert not (ok == style.BANNER_RGB).all(-1).any()
 
 
 def test_frame_png_round_trips():
@@ -202,7 +202,7 @@ def test_digits_grid_size_and_ink():
 def test_presenter_draws_bigger_markers():
     snap = make_snapshot()
     snap["fake"], snap["arrows"] = np.array([[0.0, 0.0]], np.float32), None
-    count = [(np.asarray(render_frame(snap, layers=["fake"], presenter=p)) == render.FAKE_RGB).all(-1).sum()
+    count = [(np.asarray(render_frame(snap, layers=["fake"], presenter=p)) == style.FAKE_RGB).all(-1).sum()
              for p in (False, True)]
     assert count[1] > 2 * count[0] > 0
 

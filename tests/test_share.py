@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from ui import controls, own_data, session
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.objectives import OBJECTIVES
-from wgan_core.files import export, upload
+from wgan_core.files import checkpoint, upload
 
 PAGE = page_path("train_live")
 RNG = np.random.default_rng(3)
@@ -74,15 +74,15 @@ def test_state_to_url_to_state_is_identical():
         back = link_params("http://h/train_live?" + "&".join(f"{k}={v}" for k, v in params.items()))
         got, notes = TrainConfig.from_query(back)
         assert got == cfg and not notes
-        assert controls.parse_show(back["show"]) == (shown, [])
+        assert controls.show_names(back["show"]) == shown
         assert np.array_equal(upload.decode_points(back["pts"]), pts)
 
 
-def test_parse_show_notes_unknown_names():
-    shown, notes = controls.parse_show("lr_c, lam,warp,")
-    assert shown == {"lr_c", "lam"} and "warp" in notes[0]
-    assert controls.parse_show(None) == (None, [])
-    assert controls.parse_show("") == (frozenset(), [])
+def test_show_names_refuses_unknown_controls():
+    assert controls.show_names("lr_c, lam,") == {"lr_c", "lam"}
+    assert controls.show_names("") == frozenset()
+    with pytest.raises(ValueError):
+        controls.show_names("lr_c,warp")
 
 
 def test_selection_adds_a_cloud_or_fills_a_box():
@@ -244,7 +244,7 @@ def test_prepared_files_are_a_picture_curves_and_a_checkpoint():
     assert files["step"] == 1 and files["stem"].endswith("_step1")
     assert Image.open(io.BytesIO(files["png"])).size == (960, 960)
     assert files["csv"].decode().startswith("gen_step,")
-    run_bytes, cfg, pts = export.unpack_checkpoint(files["ckpt"])
+    run_bytes, cfg, pts = checkpoint.unpack_checkpoint(files["ckpt"])
     assert cfg.to_dict() == snapshot(at, lambda s: True)["config"] and pts is None and len(run_bytes) > 1000
 
 
@@ -262,7 +262,7 @@ def test_checkpoint_upload_continues_where_it_stopped():
     next(b for b in at.button if b.label == "Step").click().run()
     run_bytes, steps = _saved(at, 2)
     cfg = TrainConfig.from_dict(snapshot(at, lambda s: True)["config"])[0]
-    ckpt = export.pack_checkpoint(run_bytes, cfg.replace(lr_g=5e-4))
+    ckpt = checkpoint.pack_checkpoint(run_bytes, cfg.replace(lr_g=5e-4))
     at2 = page(width="64")                                                        # another session, another net
     at2.file_uploader(key="tl.ckpt_file").set_value(("run.ckpt", ckpt, "application/zip")).run()
     assert not at2.exception
@@ -274,8 +274,8 @@ def test_checkpoint_upload_continues_where_it_stopped():
 
 @pytest.mark.parametrize("make,message", [
     (lambda run, cfg: b"this is not a checkpoint", "not an Earthmover checkpoint"),
-    (lambda run, cfg: export.pack_checkpoint(run, cfg.replace(width=32)), "different set-up: width"),
-    (lambda run, cfg: export.pack_checkpoint(b"garbage", cfg), "not an Earthmover checkpoint"),
+    (lambda run, cfg: checkpoint.pack_checkpoint(run, cfg.replace(width=32)), "different set-up: width"),
+    (lambda run, cfg: checkpoint.pack_checkpoint(b"garbage", cfg), "not an Earthmover checkpoint"),
 ])
 def test_bad_checkpoints_get_a_plain_message(make, message):
     at = page()

@@ -9,17 +9,14 @@ from scipy import integrate
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import norm, wasserstein_distance
 
-from wgan_core.lessons.theory import (
+from wgan_core.lessons.push1d import (
     gan_generator_grad_1d,
     gan_push_1d,
-    js_gaussians_1d,
     optimal_critic_1d,
     optimal_discriminator,
-    parallel_lines,
-    parallel_lines_numeric,
-    w1_gaussians_1d,
     wgan_push_1d,
 )
+from wgan_core.lessons.theory import js_gaussians_1d, parallel_lines, parallel_lines_numeric, w1_gaussians_1d
 
 LOG2 = math.log(2.0)
 GAUSSIAN_PAIRS = [(0.0, 1.0, 0.0, 1.0), (0.0, 1.0, 3.0, 1.0), (0.0, 1.0, 0.5, 2.0), (-1.0, 0.3, 2.0, 1.7),
@@ -160,3 +157,17 @@ def test_js_gaussians_matches_scipy_on_a_fine_grid(mu1, s1, mu2, s2):
     p, q = norm.pdf(x, mu1, s1), norm.pdf(x, mu2, s2)
     grid_js = jensenshannon(p, q) ** 2                      # scipy returns the JS *distance* (its root)
     assert js_gaussians_1d(mu1, s1, mu2, s2) == pytest.approx(grid_js, rel=1e-5)
+
+
+def test_the_push_sentence_follows_the_sliders_and_quotes_the_computed_ratio():
+    """At m = 0 nothing is pushed; at the default m = 3, s = 1 the GAN still gets ~30 % of the WGAN's push
+    (not a vanished gradient); the sentence's thresholds are where the ratio really crosses 5 % and 1 %."""
+    from wgan_core.lessons.push1d import distance_for_ratio, push_ratio, push_story
+    assert "neither generator is pushed" in push_story(0.0, 1.0)
+    r = gan_push_1d(0.0, 3.0, 1.0) / wgan_push_1d(0.0, 3.0, 1.0)
+    assert 0.25 < r < 0.35 and f"**{r:.0%}**" in push_story(3.0, 1.0) and "not yet vanished" in push_story(3.0, 1.0)
+    five, one = distance_for_ratio(0.05, 1.0), distance_for_ratio(0.01, 1.0)
+    assert push_ratio(five, 1.0) == pytest.approx(0.05, rel=1e-3) and push_ratio(one, 1.0) == pytest.approx(0.01, rel=1e-3)
+    assert push_ratio(five + 0.5, 1.0) < 0.05 < push_ratio(five - 0.5, 1.0)
+    assert "vanishing gradient" in push_story(7.0, 1.0) and "vanishing" not in push_story(2.0, 1.0)
+    assert f"{five:.1f}" in push_story(2.0, 1.0)

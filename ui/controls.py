@@ -1,6 +1,6 @@
 """Training controls: the sidebar widgets that describe one TrainConfig, and the presets.
 
-Widget keys are f"{ns}.{field}", seeded from the URL by `ui.state.init_config`.
+Widget keys are f"{ns}.{field}", seeded from the URL by the page's `ui.state.PageState`.
 Controls the chosen objective does not use are disabled with the reason
 (clip only for WGAN-clip, lambda only for the penalties). Option lists always
 contain the current value, so any valid value from a link can be shown.
@@ -15,16 +15,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
-from wgan_core.engine.config import ACTIVATIONS, OPTIMIZERS
+from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.datasets import DATASETS
 from wgan_core.engine.objectives import OBJECTIVES
-from wgan_core.presets import PRESETS
+from wgan_core.presets import for_page
 
-LRS = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1.0]
-CLIPS = [1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0]
-LAMS = [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
-WIDTHS = [8, 16, 32, 64, 128, 256, 512]
-BATCHES = [16, 32, 64, 128, 256, 512, 1024]
+OPTIONS = TrainConfig.options      # a control's values, from the config's field metadata (one place)
 
 
 # Every control a teacher can show or hide, in sidebar order: URL name -> label.
@@ -35,46 +31,22 @@ CONTROLS = {
     "act_g": "Generator activation", "act_c": "Critic activation", "batch": "Batch",
     "z_dim": "Noise dimension", "optimizer": "Optimizer", "seed": "Seed", "beta1": "Adam β1", "beta2": "Adam β2",
 }
+PRESETS = for_page("train")
 NETWORK = ("width", "depth", "act_g", "act_c", "batch", "z_dim", "optimizer", "seed", "beta1", "beta2")
 MAX_SHOW_LEN = 400
 
 
-def parse_show(raw: str | None) -> tuple[frozenset | None, list[str]]:
-    """The controls named in a ``show=`` value (None: all) and a note for each unknown name."""
-    if raw is None:
-        return None, []
-    if len(raw) > MAX_SHOW_LEN:
-        return None, ["URL parameter 'show' is too long; showing every control."]
+def show_names(raw: str) -> frozenset:
+    """The controls named in a ``show=`` value; ValueError if it names one that does not exist."""
     names = [n.strip() for n in raw.split(",") if n.strip()]
-    bad = [n for n in names if n not in CONTROLS]
-    notes = [f"URL parameter 'show' names controls that do not exist: {', '.join(n[:20] for n in bad[:5])} "
-             f"(known: {', '.join(CONTROLS)})."] if bad else []
-    return frozenset(n for n in names if n in CONTROLS), notes
+    if any(n not in CONTROLS for n in names):
+        raise ValueError("unknown control")
+    return frozenset(names)
 
 
 def show_query(shown) -> str:
     """The ``show=`` value for a set of control names, in sidebar order."""
     return ",".join(n for n in CONTROLS if n in set(shown))
-
-
-def _raw(name: str) -> str | None:
-    values = st.query_params.get_all(name)
-    return values[-1] if values else None
-
-
-def init_classroom(ns: str) -> None:
-    """Read ``show`` and ``lock`` from the URL once per session (notes for bad values)."""
-    if st.session_state.get(f"{ns}.__class_init"):
-        return
-    shown, notes = parse_show(_raw("show"))
-    lock_raw = _raw("lock")
-    try:
-        lock = state.flag(lock_raw) if lock_raw is not None else False
-    except ValueError:
-        lock, notes = False, notes + ["URL parameter 'lock' must be 1 or 0; the controls stay unlocked."]
-    st.session_state[f"{ns}.show"], st.session_state[f"{ns}.lock"] = shown, lock
-    st.session_state[f"{ns}.__notes"] = st.session_state.get(f"{ns}.__notes", []) + notes
-    st.session_state[f"{ns}.__class_init"] = True
 
 
 def visible(ns: str, name: str) -> bool:
@@ -130,19 +102,20 @@ def live_controls(ns: str) -> None:
         return
     st.subheader("Acts live")
     if visible(ns, "lr_c"):
-        st.select_slider("Critic learning rate", _opts(LRS, k("lr_c")), key=k("lr_c"), format_func=_num)
+        st.select_slider("Critic learning rate", _opts(OPTIONS("lr_c"), k("lr_c")), key=k("lr_c"), format_func=_num)
     if visible(ns, "lr_g"):
-        st.select_slider("Generator learning rate", _opts(LRS, k("lr_g")), key=k("lr_g"), format_func=_num)
+        st.select_slider("Generator learning rate", _opts(OPTIONS("lr_g"), k("lr_g")), key=k("lr_g"), format_func=_num)
     if visible(ns, "n_critic"):
-        st.slider("Critic steps per generator step (n_critic)", 1, max(20, st.session_state[k("n_critic")]),
+        n = OPTIONS("n_critic")
+        st.slider("Critic steps per generator step (n_critic)", n[0], max(n[-1], st.session_state[k("n_critic")]),
                   key=k("n_critic"))
     if visible(ns, "clip"):
-        st.select_slider("Clip value c", _opts(CLIPS, k("clip")), key=k("clip"), format_func=_num,
+        st.select_slider("Clip value c", _opts(OPTIONS("clip"), k("clip")), key=k("clip"), format_func=_num,
                          disabled="clip" not in obj.knobs,
                          help="Every critic weight is clipped to [-c, c]." if "clip" in obj.knobs
                          else f"Only WGAN-clip clips weights; {obj.label} does not.")
     if visible(ns, "lam"):
-        st.select_slider("Penalty weight λ", _opts(LAMS, k("lam")), key=k("lam"), format_func=_num,
+        st.select_slider("Penalty weight λ", _opts(OPTIONS("lam"), k("lam")), key=k("lam"), format_func=_num,
                          disabled="lam" not in obj.knobs,
                          help="Weight of the gradient penalty." if "lam" in obj.knobs
                          else f"Only WGAN-GP and WGAN-LP use a penalty; {obj.label} does not.")
@@ -164,10 +137,10 @@ def structural_controls(ns: str, custom: bool = False) -> None:
     lock = locked(ns)
     if lock:
         st.caption("🔒 Locked by the teacher's link.")
-    data = [d for d in DATASETS] + (["custom"] if custom or st.session_state[k("data")] == "custom" else [])
+    data = list(DATASETS) + (["custom"] if custom or st.session_state[k("data")] == "custom" else [])
     data += [] if st.session_state[k("data")] in data else [st.session_state[k("data")]]
     if visible(ns, "loss"):
-        st.selectbox("Objective", list(OBJECTIVES), key=k("loss"), format_func=lambda n: OBJECTIVES[n].label,
+        st.selectbox("Objective", OPTIONS("loss"), key=k("loss"), format_func=lambda n: OBJECTIVES[n].label,
                      disabled=lock)
     if visible(ns, "data"):
         st.selectbox("Data", data, key=k("data"), format_func=data_label, disabled=lock)
@@ -175,16 +148,17 @@ def structural_controls(ns: str, custom: bool = False) -> None:
     if not shown:
         return
     widgets = {
-        "width": lambda c: c.selectbox("Width", _opts(WIDTHS, k("width")), key=k("width"), disabled=lock),
-        "depth": lambda c: c.selectbox("Depth", [1, 2, 3, 4, 5, 6], key=k("depth"), disabled=lock),
-        "act_g": lambda c: c.selectbox("Generator activation", ACTIVATIONS, key=k("act_g"), disabled=lock),
-        "act_c": lambda c: c.selectbox("Critic activation", ACTIVATIONS, key=k("act_c"), disabled=lock),
-        "batch": lambda c: c.selectbox("Batch", _opts(BATCHES, k("batch")), key=k("batch"), disabled=lock),
-        "z_dim": lambda c: c.selectbox("Noise dimension", list(range(1, 17)), key=k("z_dim"), disabled=lock),
-        "optimizer": lambda c: c.selectbox("Optimizer", OPTIMIZERS, key=k("optimizer"), disabled=lock),
-        "seed": lambda c: c.number_input("Seed", 0, 2**31 - 1, key=k("seed"), step=1, disabled=lock),
-        "beta1": lambda c: c.select_slider("Adam β1", _opts([0.0, 0.5, 0.9], k("beta1")), key=k("beta1")),
-        "beta2": lambda c: c.select_slider("Adam β2", _opts([0.9, 0.99, 0.999], k("beta2")), key=k("beta2")),
+        "width": lambda c: c.selectbox("Width", _opts(OPTIONS("width"), k("width")), key=k("width"), disabled=lock),
+        "depth": lambda c: c.selectbox("Depth", _opts(OPTIONS("depth"), k("depth")), key=k("depth"), disabled=lock),
+        "act_g": lambda c: c.selectbox("Generator activation", OPTIONS("act_g"), key=k("act_g"), disabled=lock),
+        "act_c": lambda c: c.selectbox("Critic activation", OPTIONS("act_c"), key=k("act_c"), disabled=lock),
+        "batch": lambda c: c.selectbox("Batch", _opts(OPTIONS("batch"), k("batch")), key=k("batch"), disabled=lock),
+        "z_dim": lambda c: c.selectbox("Noise dimension", OPTIONS("z_dim"), key=k("z_dim"), disabled=lock),
+        "optimizer": lambda c: c.selectbox("Optimizer", OPTIONS("optimizer"), key=k("optimizer"), disabled=lock),
+        "seed": lambda c: c.number_input("Seed", *TrainConfig.fields()["seed"].metadata["range"], key=k("seed"),
+                                         step=1, disabled=lock),
+        "beta1": lambda c: c.select_slider("Adam β1", _opts(OPTIONS("beta1"), k("beta1")), key=k("beta1")),
+        "beta2": lambda c: c.select_slider("Adam β2", _opts(OPTIONS("beta2"), k("beta2")), key=k("beta2")),
     }
     with st.expander("Network, optimizer and seed", expanded=st.session_state.get(f"{ns}.show") is not None):
         cols = st.columns(2)

@@ -22,6 +22,7 @@ import functools
 import numpy as np
 import streamlit as st
 
+from ui import state
 from wgan_core.files import upload
 
 LIM, GRID_STEP = 4.0, 0.25
@@ -89,9 +90,9 @@ def set_points(ns: str, raw: np.ndarray, src: str) -> None:
 
 def init(ns: str) -> None:
     """Once per session: the points of a link's ``pts=`` (a note when they are damaged or missing)."""
-    if st.session_state.get(f"{ns}.__pts_init"):
+    if st.session_state.get(f"{ns}.pts_read"):
         return
-    st.session_state[f"{ns}.__pts_init"] = True
+    st.session_state[f"{ns}.pts_read"] = True
     st.session_state.setdefault(f"{ns}.draft", [])
     raw = st.query_params.get_all("pts")
     notes = []
@@ -103,7 +104,8 @@ def init(ns: str) -> None:
     if st.session_state.get(f"{ns}.data") == "custom" and points(ns) is None:
         notes.append("The link trains on its own data but does not carry the points (a link cannot carry an "
                      "uploaded file): draw or upload them under 'Your own data'.")
-    st.session_state[f"{ns}.__notes"] = st.session_state.get(f"{ns}.__notes", []) + notes
+    for text in notes:
+        state.note(ns, text)
 
 
 def url_param(ns: str, data: str) -> tuple[str | None, str | None]:
@@ -171,10 +173,40 @@ def handle_csv(ns: str, data: bytes, name: str = "the file") -> bool:
     return True
 
 
-def _on_csv(ns: str) -> None:
-    f = st.session_state.get(f"{ns}.csv_file")
-    if f is not None:
+def csv_key(ns: str) -> str:
+    """The CSV uploader's key: a new one after each file, so the widget lets the file go."""
+    n = st.session_state.get(f"{ns}.csv_n", 0)
+    return f"{ns}.csv_file" + (f".{n}" if n else "")
+
+
+def _on_csv(ns: str, key: str) -> None:
+    """Check the size before the bytes are read, handle the file, then clear the uploader and drop its bytes."""
+    f = st.session_state.get(key)
+    if f is None:
+        return
+    try:
+        upload.check_size(f.size)
         handle_csv(ns, f.getvalue(), f.name)
+    except upload.PointsError as err:
+        st.session_state[f"{ns}.own_msg"] = ("error", f"{f.name}: {err}")
+    finally:
+        forget_upload(f)
+        st.session_state[f"{ns}.csv_n"] = st.session_state.get(f"{ns}.csv_n", 0) + 1
+
+
+def forget_upload(f) -> None:
+    """Drop an uploaded file from Streamlit's upload store, where it would stay until the session ends.
+
+    The widget's key changes too (see `csv_key`): a widget not drawn again is forgotten with its value.
+    """
+    try:
+        from streamlit.runtime import get_instance
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        if ctx is not None:
+            get_instance().uploaded_file_mgr.remove_file(ctx.session_id, f.file_id)
+    except Exception:                    # no runtime (tests, bare mode): nothing is stored there
+        pass
 
 
 # --------------------------------------------------------------------------- the panel
@@ -222,8 +254,10 @@ def panel(ns: str, locked: bool = False) -> None:
                     disabled=locked or len(d) < upload.MIN_POINTS, width="stretch",
                     help="Locked by the teacher's link." if locked else f"A new run on the drawn points (at least "
                     f"{upload.MIN_POINTS}); they are standardised to mean 0 and spread 1 first.")
-        st.file_uploader("Or upload a CSV of 2D points", type=["csv", "txt", "tsv"], key=f"{ns}.csv_file",
-                         on_change=_on_csv, args=(ns,), disabled=locked,
+        csv = csv_key(ns)
+        st.file_uploader("Or upload a CSV of 2D points", type=["csv", "txt", "tsv"], key=csv,
+                         max_upload_size=max(1, upload.MAX_BYTES // 2**20),          # refused in the browser
+                         on_change=_on_csv, args=(ns, csv), disabled=locked,
                          help=f"Two columns x, y (comma, semicolon, tab or space separated), an optional header "
                               f"row, {upload.MIN_POINTS} to {upload.MAX_POINTS:,} rows, at most 2 MB.")
         msg = st.session_state.get(f"{ns}.own_msg")

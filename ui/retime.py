@@ -11,6 +11,10 @@ each, ~4 a second) were ~40 % of the Streamlit process's CPU, more than all the
 frame redraws together. ``retime`` sends the same message from inside the
 fragment's own run, which costs next to nothing.
 
+``stop`` ends the running fragment's timer the same way (a ``StopAutoRerun``
+message, which the frontend's ``handleStopAutoRerun`` obeys): a paused view goes
+quiet without a page run, and the next page run (any click) declares it again.
+
 It reaches two Streamlit internals (the run context's ``enqueue`` and the
 fragment id of the running fragment); where they are missing it returns False
 and the caller falls back to ``st.rerun()``.
@@ -38,5 +42,17 @@ def retime(seconds: float) -> bool:
     msg = ForwardMsg()
     msg.auto_rerun.interval = float(seconds)
     msg.auto_rerun.fragment_id = here[1]
+    here[0].enqueue(msg)
+    return True
+
+
+def stop() -> bool:
+    """Stop the running fragment's timer (it runs again with the next page run). False: not possible here."""
+    here = current_fragment()
+    if here is None:
+        return False
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    msg = ForwardMsg()
+    msg.stop_auto_rerun.fragment_ids.append(here[1])
     here[0].enqueue(msg)
     return True

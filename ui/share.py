@@ -19,8 +19,8 @@ import streamlit as st
 
 from ui import controls, own_data, state
 from wgan_core.draw import render
-from wgan_core.files import export
-from wgan_core.serve.pool import RunHandle
+from wgan_core.files import checkpoint, export
+from wgan_core.serve.handle import RunHandle
 
 GIF_SECONDS = [3, 5, 10, 20]
 GIF_SIZES = {"small": 360, "medium": 480, "large": 640}
@@ -146,16 +146,21 @@ def export_panel(ns: str, handle: RunHandle, ring: export.FrameRing, layers: tup
 def prepare_files(handle: RunHandle, layers: tuple, raw_points) -> dict:
     """PNG (960 px) and curves CSV of the newest snapshot, and the run's checkpoint, taken together."""
     ckpt = _checkpoint(handle, raw_points)
-    snap = handle.snapshot()
+    snap = handle.arrays()
     return {"step": snap["gen_steps"], "stem": export.file_stem(snap["config"], snap["gen_steps"]),
-            "png": render.frame_png(snap, layers=layers, size=960),
+            "png": render.frame_png(snap, layers=drawable(layers), size=960),
             "csv": export.curves_csv(snap["curves"]).encode(), "ckpt": ckpt}
+
+
+def drawable(layers) -> tuple:
+    """The layers an exported picture draws: the view's, those the Pillow renderer knows."""
+    return tuple(x for x in layers if x in render.LAYERS)
 
 
 def _checkpoint(handle: RunHandle, raw_points) -> bytes:
     """The run's state with its settings; for a run on your own data, the points as drawn (un-standardised)."""
     custom = handle.config.data == "custom"
-    return export.pack_checkpoint(handle.save(), handle.config, raw_points if custom else None)
+    return checkpoint.pack_checkpoint(handle.save(), handle.config, raw_points if custom else None)
 
 
 def _gif_section(ns: str, ring: export.FrameRing, layers: tuple, snap: dict) -> None:
@@ -170,7 +175,7 @@ def _gif_section(ns: str, ring: export.FrameRing, layers: tuple, snap: dict) -> 
             frames = ring.pick(min(GIF_MAX_FRAMES, max(2, round(seconds * GIF_FPS))))
             bar = st.progress(0.0, text="Drawing the frames…")
             t0 = time.monotonic()
-            data = export.gif(frames, seconds, GIF_SIZES[size], layers,
+            data = export.gif(frames, seconds, GIF_SIZES[size], drawable(layers),
                               progress=lambda i, n: bar.progress(i / n * 0.9, text=f"Drawing frame {i} of {n}…"
                                                                  if i < n else "Encoding the GIF…"))
             bar.progress(1.0, text=f"{len(frames)} frames, steps {frames[0]['gen_steps']:,} to "
@@ -203,7 +208,7 @@ def _on_checkpoint(ns: str) -> None:
 def read_checkpoint(ns: str, data: bytes) -> bool:
     """Unpack an uploaded checkpoint into the widgets (a callback: before they are drawn); load it next run."""
     try:
-        run_bytes, cfg, points = export.unpack_checkpoint(data)
+        run_bytes, cfg, points = checkpoint.unpack_checkpoint(data)
     except ValueError as err:
         st.session_state[f"{ns}.ckpt_msg"] = ("error", str(err))
         return False

@@ -1,46 +1,47 @@
-"""The live view of one training run: frame, status, metrics, pseudo-code, curves.
+"""Train live's panels around the live view: run buttons, status line, metrics, pseudo-code, curves.
 
-Everything here draws from the newest snapshot only; it never waits for training.
+Everything here reads the newest snapshot only; it never waits for training. The
+view itself is `ui.run_view`.
 """
 from __future__ import annotations
 
-import base64
 import html
 import time
 
 import streamlit as st
 
-from ui import retime, vega
-from ui.pace import CURVES_EVERY, SIDE_EVERY
-from wgan_core.draw import charts, render
+from ui import run_view, vega
+from wgan_core.draw import charts
 from wgan_core.engine.objectives import OBJECTIVES
-from wgan_core.lessons import lab
-from wgan_core.serve.pool import RunHandle
+from wgan_core.engine.views import last_measured
+from wgan_core.serve.handle import RunHandle
 
 QUEUED_AFTER_S = 2.5
-VIEW_CLASS = "em-view"              # the live picture's <img> class (browser tests and benchmarks find it by it)
-TICKS = tuple(round(0.08 * 1.07 ** k, 3) for k in range(38))   # redraw intervals while training: 0.08 .. 1.0 s
-PAUSED_TICK = 1.0
-SIDE_TICK = 0.5                     # status line and metrics (at least; slower under load)
-RETUNE_S = 3.0
 
 EXPLAIN = {
     "wgan-gp": "The **critic** f scores points: high where real data lie, low where generated points lie. "
-               "Its slope is held near 1 by the **gradient penalty** at points between real and fake, so "
-               "E[f(real)] − E[f(fake)] estimates the **Earth-Mover distance W1**. The generator moves its "
-               "points uphill on f (the arrows): that is the gradient it gets, even where the supports do not overlap.",
+               "The **gradient penalty** pulls its slope towards 1 at points between real and fake (watch "
+               "*largest slope seen*: near, not at, 1), so E[f(real)] − E[f(fake)] estimates the **Earth-Mover "
+               "distance W1**. The generator moves its points uphill on f (the arrows): that is the gradient it "
+               "gets, even where the supports do not overlap.",
     "wgan-lp": "As WGAN-GP, but the penalty is **one-sided**: only slopes above 1 are penalised, so the critic "
-               "stays 1-Lipschitz without being forced to slope 1 everywhere.",
-    "wgan-clip": "The critic is kept (roughly) **1-Lipschitz by clipping** every weight to [−c, c] after each update. "
-                 "Too large a c and the bound is loose; too small and the critic is nearly flat, so the generator's "
-                 "gradients vanish. The W estimate is W1 up to an unknown scale.",
-    "sngan": "Every critic layer is divided by its largest singular value (**spectral normalisation**), so the "
-             "whole critic is at most 1-Lipschitz by construction; no penalty, no clipping.",
+               "is not forced to slope 1 everywhere. The penalty is soft: slopes somewhat above 1 remain "
+               "(measured: about half of the interpolates in the Lipschitz lab).",
+    "wgan-clip": "After each critic update every weight is clipped to [−c, c]. That bounds the critic's slope by "
+                 "a number that depends on c and the network (about 0.003 at c = 0.01 for this network, "
+                 "hundreds at c = 1), not by 1: the W estimate is W1 times an unknown factor. Too large a c and "
+                 "the critic is steep; too small and it is nearly flat, so the generator's gradients vanish.",
+    "sngan": "Every critic layer is divided by an estimate of its largest singular value (**spectral "
+             "normalisation**, one power-iteration step per update). The product of the layers' norms bounds "
+             "the critic's slope, so it stays close to 1-Lipschitz; the estimate lags a little, so measured "
+             "slopes reach about 1.07.",
     "gan": "A vanilla GAN: the discriminator D = sigmoid(f) classifies real vs fake and the generator minimises "
            "log(1 − D(G(z))). When real and fake do not overlap, the optimal D saturates and the generator's "
            "gradient vanishes (JS divergence stuck at log 2).",
-    "nsgan": "The non-saturating GAN: the generator maximises log D(G(z)) instead, which keeps gradients alive "
-             "but still follows JS divergence: watch for **mode collapse** (points hopping between a few modes).",
+    "nsgan": "The non-saturating GAN: the generator maximises log D(G(z)) instead, which keeps its gradient alive "
+             "where the minimax one vanishes. Against the optimal discriminator it follows KL(P_g‖P_r) − 2·JS, "
+             "which punishes missing modes only weakly: watch for **mode collapse** (points hopping between "
+             "a few modes).",
 }
 
 ALGO = [
@@ -58,6 +59,7 @@ ALGO = [
 def act(ns: str, handle: RunHandle, what: str) -> None:
     """The run buttons: "play" (toggles Play/Pause), "reset", or a step mode ("iteration", "critic",
     "generator"; one update, then pause). Records which part of the algorithm ran last."""
+    run_view.wake(ns)
     if what == "reset":
         handle.reset()
         return
@@ -66,6 +68,25 @@ def act(ns: str, handle: RunHandle, what: str) -> None:
     else:
         handle.step(what)
     st.session_state[f"{ns}.last_action"] = "loop" if what in ("play", "iteration") else what
+
+
+def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
+    """Play/Pause, the three steps, Reset, speed and the presenter toggle, in one row that wraps on a
+    phone. Callbacks, not ``if st.button(...)``: they act before the page runs, so this run already draws
+    the new state (the Play/Pause label) instead of a second full run for it."""
+    playing = handle.playing
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "play"), width=120)
+    for label, mode in [("Step", "iteration"), ("Critic step", "critic"), ("Generator step", "generator")]:
+        bar.button(label, help=f"One {mode} update, then pause.", disabled=waiting, on_click=act,
+                   args=(ns, handle, mode))
+    bar.button("Reset", help="A fresh run with the same settings and seed.", disabled=waiting, on_click=act,
+               args=(ns, handle, "reset"))
+    bar.select_slider("Speed", list(speeds), key=f"{ns}.speed", label_visibility="collapsed", width=170,
+                      format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast "
+                      "as possible.")
+    bar.toggle("Presenter", key=f"{ns}.presenter", help="Large view for a projector; also ?presenter=1 in the link.")
 
 
 def pseudo_code(active: str) -> None:
@@ -79,21 +100,35 @@ def pseudo_code(active: str) -> None:
             "background:#f6f6f4;white-space:pre'>" + "".join(rows) + "</pre>")
 
 
+PAUSED_BECAUSE = {"": "paused", "idle": "paused (nobody was watching)", "restarted": "paused (restarted)",
+                  "diverged": "stopped: diverged", "failed": "stopped: an error"}
+
+
 def status_line(handle: RunHandle, snap: dict) -> None:
+    """Step counts, speed and what the worker says of the run: training, queued, or paused and why."""
     age = time.monotonic() - snap.get("received", time.monotonic())
     rate = _rate(handle, snap)
     parts = [f"generator step **{snap['gen_steps']:,}**", f"critic steps {snap['critic_steps']:,}"]
-    if handle.playing and rate is not None:
+    playing = handle.playing
+    if playing and rate is not None:
         parts.append(f"{rate:,.0f} generator steps/s")
-    if handle.playing and age > QUEUED_AFTER_S:
+    if playing and age > QUEUED_AFTER_S:
         parts.append("⏳ queued: the server is busy, your run continues in a moment")
-    elif handle.playing:
-        parts.append("● training")
+    elif playing:
+        parts.append("● training" + (" (restarted)" if handle.reason == "restarted" else ""))
     else:
-        parts.append("paused")
+        parts.append(PAUSED_BECAUSE.get(handle.reason, "paused"))
     st.markdown(" · ".join(parts))
+    st.caption("Training with " + live_settings(snap["config"]))
     if snap.get("note"):
         st.info(snap["note"])
+
+
+def live_settings(cfg: dict) -> str:
+    """The live settings as the worker reports them in its snapshot (what the training uses right now)."""
+    obj = OBJECTIVES[cfg["loss"]]
+    knob = f" · clip {cfg['clip']:g}" if "clip" in obj.knobs else f" · λ {cfg['lam']:g}" if "lam" in obj.knobs else ""
+    return f"lr {cfg['lr_c']:g} / {cfg['lr_g']:g} (critic / generator) · n_critic {cfg['n_critic']}{knob}"
 
 
 def _rate(handle: RunHandle, snap: dict) -> float | None:
@@ -110,120 +145,69 @@ def _rate(handle: RunHandle, snap: dict) -> float | None:
     return rate
 
 
+def _num(v, fmt: str = ".3f") -> str:
+    return "—" if v is None or v != v else format(v, fmt)
+
+
 def metrics(snap: dict) -> None:
+    """The figures that tell one story: how far the samples are (exact, with its sampling floor), what the
+    critic estimates (with its noise), a bound that holds whatever the critic, and the quality."""
     m, obj = snap["metrics"], OBJECTIVES[snap["config"]["loss"]]
-    c = st.columns(3)
-    if m["modes_total"]:
-        c[0].metric("Modes covered", f"{m['modes_covered']} / {m['modes_total']}")
-        c[1].metric("High-quality share", f"{m['hq_fraction']:.0%}")
-    w1 = lab.last_measured(snap, "exact_w1")               # measured about once a second, not every frame
-    c[2].metric("Exact W1", "…" if w1 is None else f"{w1:.3f}",
-                help="Optimal transport cost between 400 generated and 400 real points (POT, exact), "
-                     "measured about once a second.")
-    c = st.columns(3)
-    w = m["w_estimate"]
-    c[0].metric("W estimate" if obj.wasserstein else "E f(real) − E f(fake)",
-                f"{w:.3f}" if w == w else "—",
-                help="The critic's E[f(real)] − E[f(fake)] on its last batch.")
-    if m["w_corrected"] is not None:
-        c[1].metric("÷ max slope", f"{m['w_corrected']:.3f}",
-                    help="The W estimate divided by the critic's largest gradient norm: "
-                         "a lower bound on W1 that holds for any critic.")
-    if m["max_grad_norm"] is not None:
-        c[2].metric("Max slope", f"{m['max_grad_norm']:.2f}",
-                    help="The critic's largest gradient norm seen (grid and interpolates); 1-Lipschitz means at most 1.")
+    c = st.columns(2)
+    if m.get("modes_total"):
+        c[0].metric("Modes covered", f"{m['modes_covered']} / {m['modes_total']}",
+                    f"visited {m.get('modes_visited', '—')}", delta_color="off", delta_arrow="off",
+                    help="Covered: at least 1 % of 2,500 samples lie within 3 standard deviations of the mode "
+                         "(the papers' definition). Visited: the mode is the nearest one to at least 1 % of the "
+                         "samples, however far: a collapsed GAN visits a mode without covering it.")
+        c[1].metric("High-quality share", f"{m['hq_fraction']:.0%}",
+                    help="Share of 2,500 samples within 3 standard deviations of their nearest mode.")
+    elif m.get("precision") is not None:
+        c[0].metric("Precision", f"{m['precision']:.0%}", help="Share of generated points that fall inside the "
+                    "real data's manifold (k = 3 nearest neighbours; Kynkäänniemi et al. 2019): quality.")
+        c[1].metric("Recall", f"{m['recall']:.0%}", help="Share of real points inside the generated points' "
+                    "manifold: coverage, the no-modes cousin of modes covered.")
+    w1, n = last_measured(snap, "exact_w1"), m.get("exact_w1_n") or 400
+    floor = m.get("exact_w1_floor")
+    c = st.columns(2)
+    c[0].metric(f"W1, {n} vs {n} points", "…" if w1 is None else f"{w1:.3f}",
+                None if not floor else f"floor {floor[0]:.2f}–{floor[1]:.2f}", delta_color="off", delta_arrow="off",
+                help=f"Exact optimal transport between {n} generated and {n} real points (POT), about once a "
+                     "second. Two samples of the real data itself are already this far apart (5–95 %: the floor), "
+                     "so a perfect generator lands in that band, not at 0.")
+    est, se = m.get("critic_w1_estimate"), m.get("critic_w1_estimate_se")
+    noise = f"± {2 * se:.3f}" if se is not None and se == se else None
+    if obj.wasserstein:
+        c[1].metric("Critic's estimate", _num(est), noise, delta_color="off", delta_arrow="off",
+                    help="E f(real) − E f(fake) over the 2,500 evaluation points (± 2 standard errors). It "
+                         "estimates W1 only while the critic is 1-Lipschitz: check it against the bound.")
+        c = st.columns(2)
+        c[0].metric("Lower bound", _num(m.get("w_corrected")),
+                    help=f"From the critic: its values made feasible for the dual problem (their c-transform): a "
+                         f"guaranteed lower bound on the W1 of the same {n} vs {n} points, whatever the critic's "
+                         "slope; never above the exact W1 beside it.")
+        c[1].metric("Largest slope seen", _num(m.get("largest_slope_seen"), ".2f"),
+                    help="The critic's largest gradient norm at 400 interpolates and a 48×48 grid. Sampled, so "
+                         "the true Lipschitz constant can be larger; 1-Lipschitz means at most 1.")
+    else:
+        c[1].metric("Logit gap", _num(est), noise, delta_color="off", delta_arrow="off",
+                    help="E f(real) − E f(fake) of the discriminator's logits over 2,500 evaluation points. A "
+                         "GAN's discriminator estimates no distance: this only says how well it separates.")
 
 
 def curves(snap: dict, presenter: bool = False) -> None:
-    cv = snap["curves"]
-    c1, c2, c3 = st.columns(3)
-    specs = [
-        (c1, ["w_estimate", "exact_w1", "w_corrected"], "Distance: critic's estimate vs exact W1"),
-        (c2, ["critic_loss", "gen_loss", "penalty"], "Losses"),
-        (c3, ["modes_covered", "hq_fraction"], "Quality"),
-    ]
-    for col, which, title in specs:
+    """Distance (with the floor band), losses and quality over generator steps; a projector gets two."""
+    cv, m = snap["curves"], snap["metrics"]
+    obj = OBJECTIVES[snap["config"]["loss"]]
+    floor = m.get("exact_w1_floor")
+    band = None if not floor else (floor[0], floor[1], f"two real samples: {floor[0]:.2f}–{floor[1]:.2f}")
+    distance = ["exact_w1", "critic_w1_estimate", "w_corrected"] if obj.wasserstein else ["exact_w1"]
+    quality = ["modes_covered", "modes_visited"] if m.get("modes_total") else ["precision", "recall"]
+    specs = [(distance, "Distance: exact W1, the critic's estimate, its bound", band),
+             (["critic_loss", "gen_loss", "penalty"], "Losses", None),
+             (quality, "Modes covered and visited" if m.get("modes_total") else "Precision and recall", None)]
+    if presenter:
+        specs = [specs[0], specs[2]]
+    for col, (which, title, b) in zip(st.columns(len(specs)), specs):
         with col:
-            vega.chart(st, charts.curves_spec(cv, which, title, presenter=presenter), width="stretch")
-
-
-class _Html:
-    """HTML that st.html takes as it is: a plain string would be dedented first (textwrap over the
-    ~100 KB of an inline picture, on every redraw of every viewer)."""
-
-    def __init__(self, body: str):
-        self.body = body
-
-    def _repr_html_(self) -> str:
-        return self.body
-
-
-def frame(handle: RunHandle, layers: tuple, size: int, presenter: bool) -> dict | None:
-    """The newest snapshot as a picture. Inline (a data URL), not st.image: a new media URL per frame
-    left the view blank until each image had loaded (measured: the picture was visible in only
-    44-68 % of samples while training); inline it is always there."""
-    jpg, snap = handle.frame_png(render.frame_jpeg, layers=layers, size=size, presenter=presenter)
-    if jpg is None:
-        st.info("Starting the run…")
-        return None
-    st.html(_Html(f'<img class="{VIEW_CLASS}" alt="live view at generator step {snap["gen_steps"]}" width="{size}" '
-            f'style="max-width:100%;height:auto" src="data:image/jpeg;base64,{base64.b64encode(jpg).decode()}">'))
-    return snap
-
-
-def tick_for(snap: dict | None, playing: bool, floor: float = 0.0) -> float:
-    """Seconds between two redraws of the live view while training: a little under the worker's
-    frame interval (so that no snapshot is skipped for being a moment late), but not under the
-    server's ``floor`` (ui/pace.py); rounded up to one of ``TICKS``. Slow while paused (a step's
-    result still shows within a second)."""
-    if not playing:
-        return PAUSED_TICK
-    interval = max(0.8 * (snap or {}).get("frame_interval", TICKS[0]), floor)
-    return next((t for t in TICKS if t >= interval), TICKS[-1])
-
-
-def side_tick(tick: float, playing: bool) -> float:
-    """The status line and metrics: twice a second, or every ``SIDE_EVERY``-th redraw under load."""
-    return max(SIDE_TICK, SIDE_EVERY * tick) if playing else PAUSED_TICK
-
-
-def curves_tick(tick: float, playing: bool) -> float:
-    """The curves: once a second, or every ``CURVES_EVERY``-th redraw under load."""
-    return max(1.0, CURVES_EVERY * tick) if playing else PAUSED_TICK
-
-
-PANEL_TICKS = {"side": side_tick, "curves": curves_tick}     # panel -> its interval from the view's
-
-
-def declare_ticks(ns: str, tick: float, playing: bool) -> dict:
-    """The redraw intervals of the view, side panel and curves fragments as this full page run
-    declares them (and so as the browser's timers have them from now on)."""
-    ticks = {"view": tick, **{name: f(tick, playing) for name, f in PANEL_TICKS.items()}}
-    st.session_state[f"{ns}.ticks"] = {name: (t, None) for name, t in ticks.items()}
-    return ticks
-
-
-def follow_view(ns: str, panel: str, playing: bool) -> None:
-    """``follow_tick`` for a panel ("side", "curves"): its interval follows the view's current one."""
-    follow_tick(ns, panel, PANEL_TICKS[panel](st.session_state[f"{ns}.ticks"]["view"][0], playing))
-
-
-def follow_tick(ns: str, name: str, want: float) -> None:
-    """Call from fragment ``name``'s run: once the interval the load asks for (``want``) has differed
-    from the fragment's current one for ``RETUNE_S``, the fragment's timer changes to it
-    (ui/retime.py: a message to the browser, not a page run). Where that cannot be done the page
-    reruns, which re-declares every fragment (at most once per ``RETUNE_S``)."""
-    ticks = st.session_state[f"{ns}.ticks"]
-    now, since = ticks[name]
-    if want == now:
-        ticks[name] = (now, None)
-        return
-    t = time.monotonic()
-    if since is None:
-        ticks[name] = (now, t)
-    elif t - since >= RETUNE_S:
-        if retime.retime(want):
-            ticks[name] = (want, None)
-        else:
-            ticks[name] = (now, None)
-            st.rerun()
+            vega.chart(st, charts.curves_spec(cv, which, title, presenter=presenter, band=b), width="stretch")

@@ -32,7 +32,8 @@ BURST_S = 0.1          # target length of one training burst (coverage is checke
 REPORT_S = 1.0         # a progress line with the exact W1 about this often
 HQ_TARGET = 0.5        # "most samples high quality": the hq share recorded as `hq_at`
 
-_CHOICES = {name: [c for c in f.metadata["choices"] if c != "custom"]
+NOT_BY_NAME = ("custom", "mnist")     # data that travels with a run (the user's points or pictures), not a name
+_CHOICES = {name: [c for c in f.metadata["choices"] if c not in NOT_BY_NAME]
             for name, f in TrainConfig.fields().items() if "choices" in f.metadata}
 
 # flag -> TrainConfig field, in the order they are applied (--lr first: --lr-c / --lr-g refine it)
@@ -42,6 +43,10 @@ FLAGS: list[tuple[str, str]] = [
     ("lam", "lam"), ("n_critic", "n_critic"), ("width", "width"), ("depth", "depth"),
     ("z_dim", "z_dim"), ("batch", "batch"), ("optimizer", "optimizer"),
 ]
+
+
+TRAINABLE = [n for n, p in presets.PRESETS.items()                         # one run each, named data
+             if p.page in ("train", "images") and p.config.data not in NOT_BY_NAME]
 
 
 class UsageError(Exception):
@@ -62,8 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the presets and what each one shows")
     t = sub.add_parser("train", help="train one run and print its metrics",
                        description="Train one run. A preset (default: TrainConfig's defaults) gives the "
-                                   "base config; explicit flags override it.")
-    t.add_argument("--preset", choices=list(presets.PRESETS), help="base configuration")
+                                   "base config; explicit flags override it.",
+                       epilog="The summary's distances: exact_w1, the exact W1 between 400 generated and 400 "
+                              "real points (exact_w1_floor: where a perfect generator lands); "
+                              "critic_w1_estimate, E f(real) - E f(fake); w_corrected, the c-transform bound: "
+                              "from the critic's values on the same 400 + 400 points, a lower bound on "
+                              "exact_w1 for any critic (no Lipschitz assumption); lipschitz_bound, the "
+                              "product of the critic's spectral norms, and w_over_lipschitz = estimate / "
+                              "lipschitz_bound, a looser lower bound.")
+    t.add_argument("--preset", choices=TRAINABLE, help="base configuration (a Train live or Images preset)")
     budget = t.add_mutually_exclusive_group(required=True)
     budget.add_argument("--seconds", type=float, help="wall-clock budget for training")
     budget.add_argument("--steps", type=int, help="number of generator steps")
@@ -197,9 +209,14 @@ def _snapshot(run, exact: bool, mark: bool = True) -> dict | None:
     return snap
 
 
+METRIC_KEYS = ("modes_covered", "modes_visited", "modes_total", "hq_fraction", "precision", "recall", "exact_w1",
+               "exact_w1_n", "exact_w1_floor", "critic_w1_estimate", "lipschitz_bound", "w_corrected",
+               "w_over_lipschitz", "largest_slope_seen", "w_batch_estimate")
+
+
 def _bare(run) -> dict:
     """A summary's fields when no snapshot can be taken: no metrics."""
-    keys = ("modes_covered", "modes_total", "hq_fraction", "exact_w1", "w_estimate", "w_corrected", "max_grad_norm")
+    keys = METRIC_KEYS
     return {"status": run.status, "message": run.message, "gen_steps": run.gen_steps,
             "critic_steps": run.critic_steps, "config": run.config.to_dict(), "metrics": dict.fromkeys(keys)}
 
@@ -219,7 +236,7 @@ def _progress(snap: dict, elapsed: float, critic_rate: float) -> str:
     m = snap["metrics"]
     modes = f"{m['modes_covered']}/{m['modes_total']} hq {m['hq_fraction']:.2f}" if m["modes_total"] else "-"
     return (f"[{elapsed:6.1f}s] gen {snap['gen_steps']:6d}  critic {snap['critic_steps']:7d} "
-            f"({critic_rate:5.0f}/s)  W est {_num(m['w_estimate'])}  exact W1 {_num(m['exact_w1'])}  modes {modes}")
+            f"({critic_rate:5.0f}/s)  W est {_num(m['critic_w1_estimate'])}  exact W1 {_num(m['exact_w1'])}  modes {modes}")
 
 
 def _num(x: Any) -> str:
@@ -227,23 +244,32 @@ def _num(x: Any) -> str:
 
 
 def _clean(x: Any) -> Any:
-    """JSON-safe: NaN and inf become null."""
+    """JSON-safe: NaN and inf become null (inside lists too)."""
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
 def _summary(snap: dict, args: argparse.Namespace, marks: dict, times: tuple[float, float, float],
              device: str) -> dict:
-    """The JSON summary. ``seconds``: wall clock of the whole loop (snapshots included);
+    """The JSON summary. The metrics are the final snapshot's (`wgan_core.engine.views`):
+    ``exact_w1`` (``exact_w1_n`` = 400 generated vs 400 real points) with ``exact_w1_floor``, the [p5, p95]
+    band of two real samples' exact W1 at that n (a perfect generator lands in it); ``critic_w1_estimate``,
+    E f(real) - E f(fake) over the 2,500-point evaluation set; ``w_corrected``, the c-transform bound
+    (`metrics.c_transform_bound`): the critic's values on the same 400 real and 400 generated points as
+    ``exact_w1``, completed into a feasible optimal-transport dual pair, a guaranteed lower bound on that
+    ``exact_w1`` for any critic (no Lipschitz assumption; null for a GAN); ``lipschitz_bound``, the
+    product of the critic's spectral norms (>= its Lipschitz constant); ``w_over_lipschitz`` = estimate /
+    lipschitz_bound, also a lower bound on W1 (of the 2,500-point samples) but a loose one; ``largest_slope_seen``
+    (old name ``max_grad_norm``), a sampled slope, <= the Lipschitz constant; ``w_batch_estimate``, the
+    last training batch's estimate. ``seconds``: wall clock of the whole loop (snapshots included);
     ``cpu_seconds``: this process's CPU time over it (about ``seconds`` on an idle machine, less when other
     processes took the cores); ``train_seconds``: wall clock inside `Run.step` (the steps/s use it)."""
     m = snap["metrics"]
     seconds, cpu_seconds, train_s = times
     return {
         "status": snap["status"], "message": snap["message"],
-        "modes_covered": m["modes_covered"], "modes_total": m["modes_total"],
-        "hq_fraction": _clean(m["hq_fraction"]), "exact_w1": _clean(m["exact_w1"]),
-        "critic_w1_estimate": _clean(m["w_estimate"]), "w_corrected": _clean(m["w_corrected"]),
-        "max_grad_norm": _clean(m["max_grad_norm"]),
+        **{k: _clean(m.get(k)) for k in METRIC_KEYS}, "max_grad_norm": _clean(m.get("largest_slope_seen")),
         "gen_steps": snap["gen_steps"], "critic_steps": snap["critic_steps"],
         "critic_steps_per_s": round(snap["critic_steps"] / max(train_s, 1e-9), 1),
         "gen_steps_per_s": round(snap["gen_steps"] / max(train_s, 1e-9), 1),
@@ -258,23 +284,37 @@ def _readable(s: dict) -> str:
              f"steps        {s['gen_steps']} generator, {s['critic_steps']} critic "
              f"({s['critic_steps_per_s']:.0f} critic steps/s) in {s['seconds']:.1f} s on {s['device']}"]
     if s["modes_total"]:
-        lines.append(f"modes        {s['modes_covered']}/{s['modes_total']} covered, "
+        lines.append(f"modes        {s['modes_covered']}/{s['modes_total']} covered ({s['modes_visited']} visited), "
                      f"{100 * s['hq_fraction']:.0f}% of samples high quality")
         for key, what in (("covered_at", "all modes covered"), ("hq_at", f"and hq > {HQ_TARGET:g}")):
             at = s[key]
             lines.append(f"{what:<19}  " + (f"at step {at['gen_steps']}, {at['seconds']:.1f} s" if at else "not reached"))
-    lines.append(f"exact W1     {_num(s['exact_w1']).strip()}  (critic's estimate {_num(s['critic_w1_estimate']).strip()}, "
-                 f"divided by its max gradient norm {_num(s['w_corrected']).strip()})")
+    if s["precision"] is not None:
+        lines.append(f"quality      precision {s['precision']:.2f}, recall {s['recall']:.2f} (k-NN, k = 3)")
+    floor = s["exact_w1_floor"]
+    band = f"{floor[0]:.3f}-{floor[1]:.3f}" if floor and None not in floor else "unknown"
+    lines.append(f"exact W1     {_num(s['exact_w1']).strip()}  ({s['exact_w1_n']} vs {s['exact_w1_n']} points; "
+                 f"two real samples: {band})")
+    lines.append(f"critic       estimate {_num(s['critic_w1_estimate']).strip()} on the evaluation set; "
+                 f"c-transform bound {_num(s['w_corrected']).strip()} (<= exact W1, any critic); "
+                 f"/ Lipschitz bound {_num(s['lipschitz_bound']).strip()} = {_num(s['w_over_lipschitz']).strip()}")
     cfg = s["config"]
     lines.append("config       " + " ".join(f"{k}={v}" for k, v in cfg.items()))
     return "\n".join(lines)
 
 
 def list_presets() -> int:
-    for p in presets.PRESETS.values():
-        c = p.config
-        print(f"{p.name:<15} {p.label}  [{c.loss}, {c.data}]")
-        print(f"{'':<15} {p.watch}")
+    """Every preset of every page, grouped by the page it opens (train and images ones train here too)."""
+    pages = {"train": "Train live", "compare": "Compare", "images": "Images", "lab": "Lipschitz lab"}
+    for page, title in pages.items():
+        print(f"{title} ({'python -m wgan_core train --preset NAME' if page in ('train', 'images') else 'in the app'}):")
+        for p in presets.for_page(page).values():
+            c = p.config
+            what = (f"{', '.join(p.methods)} on {c.data}, {p.recipe} recipe" if page == "compare" else
+                    f"{c.data}, {p.steps} steps, clip {c.clip:g}, lambda {c.lam:g}" if page == "lab" else
+                    f"{c.loss}, {c.data}")
+            print(f"  {p.name:<17} {p.label}  [{what}]")
+            print(f"  {'':<17} {p.watch}")
     return 0
 
 

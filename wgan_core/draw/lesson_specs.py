@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from wgan_core.lessons.lessons1d import KL_CAP, parallel_lines_curves
-
 COLORS = {"p": "#01665e", "q": "#e66101", "critic": "#5e3c99", "JS": "#c51b7d", "KL": "#737373",
           "TV": "#b8860b", "W1": "#2166ac"}           # p/real and q/fake as in wgan_core.render
 _CONFIG = {"axis": {"labelFontSize": 13, "titleFontSize": 14, "gridOpacity": 0.5},
@@ -64,11 +62,12 @@ def lines_spec(theta: float) -> dict:
     ], {"seg": seg, "gap": gap}, height=380)
 
 
-def divergences_spec(theta: float, now: dict) -> dict:
-    """JS, KL (clipped), TV and W1 against theta, the current theta marked (``now``: theory.parallel_lines)."""
+def divergences_spec(theta: float, now: dict, curves: dict, kl_cap: float) -> dict:
+    """JS, KL (clipped at ``kl_cap``), TV and W1 against theta (``curves``: lessons1d.parallel_lines_curves),
+    the current theta marked (``now``: theory.parallel_lines)."""
     th = {"field": "theta", "type": "quantitative", "title": "θ"}
     names = ["JS", "KL", "TV", "W1"]
-    pts = {"theta": [theta] * 4, "value": [now["js"], min(now["kl"], KL_CAP), now["tv"], now["w1"]],
+    pts = {"theta": [theta] * 4, "value": [now["js"], min(now["kl"], kl_cap), now["tv"], now["w1"]],
            "k": [0, 1, 2, 3]}
     return vl([
         {"data": {"name": "c"}, "mark": {"type": "line", "strokeWidth": 3}, "transform": [{"fold": names}],
@@ -77,7 +76,7 @@ def divergences_spec(theta: float, now: dict) -> dict:
         {"data": {"values": [{"theta": 0, "value": 0}]}, "mark": {"type": "point", "filled": True, "size": 90,
                                                                   "color": "black"},
          "encoding": {"x": th, "y": {**_Q, "field": "value"}}},
-        {"data": {"values": [{"theta": -0.97, "value": KL_CAP}]},
+        {"data": {"values": [{"theta": -0.97, "value": kl_cap}]},
          "mark": {"type": "text", "align": "left", "dy": -10, "fontSize": 13, "color": COLORS["KL"]},
          "encoding": {"x": th, "y": {**_Q, "field": "value"}, "text": {"value": "KL = ∞ (drawn clipped)"}}},
         {"data": {"name": "now"}, "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#555"},
@@ -85,7 +84,7 @@ def divergences_spec(theta: float, now: dict) -> dict:
         {"data": {"name": "now"}, "mark": {"type": "point", "filled": True, "size": 110},
          "transform": [_label("['JS', 'KL', 'TV', 'W1'][datum.k]")],
          "encoding": {"x": th, "y": {**_Q, "field": "value"}, "color": color(names)}},
-    ], {"c": parallel_lines_curves(), "now": pts}, height=380,
+    ], {"c": curves, "now": pts}, height=380,
         title="All four are 0 at θ = 0 (black dot); off 0 only W1 = |θ| changes")
 
 

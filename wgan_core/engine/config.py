@@ -7,6 +7,11 @@ its allowed range or choices and whether it may change while training runs
 ("live": learning rates, betas, clip value, lambda, n_critic) or needs a new run
 ("structural": data, architecture, objective, seed, batch, optimizer).
 
+Choices come from the registries: ``loss`` from `objectives.OBJECTIVES`, ``data``
+from `datasets.names()`, so an objective or data set is added in one place. Each
+numeric field also carries ``options``, the values the app's controls offer (the
+URL may hold any value in range), so a control's range is written once, here.
+
 Parsing is lenient where input comes from people (a URL): a bad value falls back
 to the default and yields a note to show; `validate()` is strict for code.
 """
@@ -18,12 +23,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wgan_core.engine import datasets
+from wgan_core.engine.objectives import OBJECTIVES
+
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+LRS = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1.0)
 
 
-def _f(default, lo, hi, live=False, log=False, help=""):
-    return field(default=default, metadata={"range": (lo, hi), "live": live, "log": log, "help": help})
+def _f(default, lo, hi, live=False, log=False, help="", options=()):
+    if any(not lo <= v <= hi for v in options):
+        raise ValueError(f"options {options} outside [{lo}, {hi}]")
+    return field(default=default, metadata={"range": (lo, hi), "live": live, "log": log, "help": help,
+                                            "options": tuple(options)})
 
 
 def _c(default, choices, live=False, help=""):
@@ -34,30 +46,39 @@ def _c(default, choices, live=False, help=""):
 class TrainConfig:
     """Everything that defines a 2D GAN training run (defaults: the fast classroom WGAN-GP)."""
 
-    loss: str = _c("wgan-gp", ("gan", "nsgan", "wgan-clip", "wgan-gp", "wgan-lp", "sngan"),
-                   help="objective: vanilla GAN, non-saturating GAN, WGAN (clip), WGAN-GP, WGAN-LP, spectral norm")
-    data: str = _c("seed3", ("seed3", "8gaussians", "25gaussians", "swissroll", "ring", "moons", "custom",
-                           "digits"), help="data set (2D sets; 'digits' is the 64-d image set of the Images lesson)")
+    loss: str = _c("wgan-gp", tuple(OBJECTIVES),
+                   help="objective: " + ", ".join(o.label for o in OBJECTIVES.values()))
+    data: str = _c("seed3", datasets.names(), help="data set (the 2D sets, your own points, and the images "
+                                                   "of the Images lesson)")
     seed: int = _f(0, 0, 2**31 - 1, help="random seed of initialisation, data and noise")
-    width: int = _f(128, 4, 512, help="hidden units per layer (generator and critic)")
-    depth: int = _f(2, 1, 6, help="hidden layers (generator and critic)")
+    width: int = _f(128, 4, 512, help="hidden units per layer (generator and critic)",
+                    options=(8, 16, 32, 64, 128, 256, 512))
+    depth: int = _f(2, 1, 6, help="hidden layers (generator and critic)", options=(1, 2, 3, 4, 5, 6))
     act_g: str = _c("relu", ACTIVATIONS, help="generator activation")
     act_c: str = _c("leaky_relu", ACTIVATIONS, help="critic activation (leaky_relu slope 0.2)")
-    z_dim: int = _f(2, 1, 16, help="noise dimension")
-    batch: int = _f(256, 8, 1024, help="samples per batch")
+    z_dim: int = _f(2, 1, 16, help="noise dimension", options=tuple(range(1, 17)))
+    batch: int = _f(256, 8, 1024, help="samples per batch", options=(16, 32, 64, 128, 256, 512, 1024))
     optimizer: str = _c("adam", OPTIMIZERS, help="optimizer of both networks")
-    lr_c: float = _f(1e-3, 1e-6, 1.0, live=True, log=True, help="critic learning rate")
-    lr_g: float = _f(1e-3, 1e-6, 1.0, live=True, log=True, help="generator learning rate")
-    beta1: float = _f(0.5, 0.0, 0.999, live=True, help="Adam beta1")
-    beta2: float = _f(0.9, 0.0, 0.9999, live=True, help="Adam beta2")
-    n_critic: int = _f(5, 1, 50, live=True, help="critic steps per generator step")
-    clip: float = _f(0.01, 1e-4, 10.0, live=True, log=True, help="weight clipping bound c (WGAN-clip)")
-    lam: float = _f(0.1, 0.0, 100.0, live=True, help="penalty weight lambda (WGAN-GP / LP)")
+    lr_c: float = _f(1e-3, 1e-6, 1.0, live=True, log=True, help="critic learning rate", options=LRS)
+    lr_g: float = _f(1e-3, 1e-6, 1.0, live=True, log=True, help="generator learning rate", options=LRS)
+    beta1: float = _f(0.5, 0.0, 0.999, live=True, help="Adam beta1", options=(0.0, 0.5, 0.9))
+    beta2: float = _f(0.9, 0.0, 0.9999, live=True, help="Adam beta2", options=(0.9, 0.99, 0.999))
+    n_critic: int = _f(5, 1, 50, live=True, help="critic steps per generator step", options=tuple(range(1, 21)))
+    clip: float = _f(0.01, 1e-4, 10.0, live=True, log=True, help="weight clipping bound c (WGAN-clip)",
+                     options=(1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0))
+    lam: float = _f(0.1, 0.0, 100.0, live=True, help="penalty weight lambda (WGAN-GP / LP)",
+                    options=(0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0))
 
     # -- introspection -----------------------------------------------------------------
     @classmethod
     def fields(cls) -> dict[str, dataclasses.Field]:
         return {f.name: f for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def options(cls, name: str) -> tuple:
+        """The values the app's controls offer for field ``name`` (its choices, or its ``options``)."""
+        md = cls.fields()[name].metadata
+        return tuple(md.get("choices") or md["options"])
 
     @classmethod
     def live_fields(cls) -> frozenset[str]:

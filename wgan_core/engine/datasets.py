@@ -142,9 +142,27 @@ def digits() -> Dataset:
     return Dataset("digits", "Handwritten digits 8x8", sample, dim=64)
 
 
+def mnist() -> Dataset:
+    """MNIST is never shipped nor downloaded: a run on it is given the user's pictures as points
+    (`wgan_core.files.mnist`: ``Run(config, dataset=from_points(pixels))``), so the name alone cannot build it."""
+    raise ValueError("MNIST trains on the pictures you give it (an upload on the Images page, or the file "
+                     "named by EARTHMOVER_MNIST), so it cannot be made from its name alone.")
+
+
+# Data sets loaded from files on first use, by name (the image sets of the Images lesson). "mnist" is
+# registered so that a config may name it; its pictures always travel with the run (see `mnist`).
+LOADED: dict[str, Callable[[], Dataset]] = {"digits": digits, "mnist": mnist}
+CUSTOM = "custom"              # the user's own points: `from_points`, never built by name
+
+
+def names() -> tuple[str, ...]:
+    """Every data set a config may name: the 2D sets, the loaded ones, and the user's own points."""
+    return (*DATASETS, *LOADED, CUSTOM)
+
+
 def get(name: str) -> Dataset:
-    if name == "digits":
-        return digits()
+    if name in LOADED:
+        return LOADED[name]()
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")
     return DATASETS[name]

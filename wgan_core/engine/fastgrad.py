@@ -41,22 +41,25 @@ with finite differences.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from wgan_core.engine.chain import (
     SLOPES,
+    Backprop,
     FlatGrad,
+    Forward,
     Layers,
     NetForward,
     augmented,
-    backprop,
-    forward,
+    blocks,
     like,
     masked,
-    thin_product,
-    thin_views,
+    product,
+    run,
 )
-from wgan_core.engine.models import Net
+from wgan_core.engine.models import Net, per_run
 from wgan_core.engine.objectives import Objective
 
 __all__ = ["SLOPES", "supported", "CriticWork", "critic_grads", "GenWork", "gen_grads", "NetForward"]
@@ -87,71 +90,76 @@ class CriticWork:
         self.inp = [[x[k, :, :, :d]] + [t[..., :-1] for t in X] for k in range(K)]
         self.XT = [[x[k].transpose(1, 2)] + [t.transpose(1, 2) for t in X] for k in range(K)]
         self.V = [[x[k, :, 2 * B:, :d]] + [t[:, 2 * B:, :-1] for t in X] for k in range(K)]
-        self.A = [torch.empty(S, R, n, **kw) for n in hidden]
-        self.T = [torch.empty(S, B, n, **kw) for n in hidden]
-        c = torch.ones(S, R, 1, **kw)                                     # dL/df; 1 on interpolates
+        self.A = [blocks(S, R, n, kw=kw) for n in hidden]
+        self.T = [blocks(S, B, n, kw=kw) for n in hidden]
+        c = blocks(S, R, 1, kw=kw, fill=1.0)                                     # dL/df; 1 on interpolates
         self.c_r, self.c_f = c[:, :B, 0], c[:, B:2 * B, 0]
         if obj.wasserstein:                                                     # constant: set once
             c_r, c_f = obj.critic_grad(torch.zeros(S, B, **kw), torch.zeros(S, B, **kw))
             self.c_r.copy_(c_r), self.c_f.copy_(c_f)
-        self.D = [torch.empty(S, R, n, **kw) for n in hidden] + [c]
+        self.D = [blocks(S, R, n, kw=kw) for n in hidden] + [c]
         self.D_hat = self.D[0][:, 2 * B:]
-        self.f = torch.empty(S, R, 1, **kw)
+        self.f = blocks(S, R, 1, kw=kw)
         self.f_r, self.f_f, self.f_rf = self.f[:, :B, 0], self.f[:, B:2 * B, 0], self.f[:, :2 * B, 0]
         self.w_vec = torch.cat([torch.full((B,), 1.0 / B, **kw), torch.full((B,), -1.0 / B, **kw)])
         self.grad = FlatGrad(C.flat, shapes)
-        self.thin_f = thin_views(self.inp[0][-1], self.p.W[-1], self.f, self.p.b[-1])
-        self.g = torch.empty(S, B, d, **kw)                                     # grad f(xhat)
-        self.thin_g = thin_views(self.D_hat, self.p.WT[0], self.g)
-        self.r_inv = torch.ones(S, B, 1, **kw)                                  # 1 / ||grad f(xhat)||
+        self.g = blocks(S, B, d, kw=kw)                                         # grad f(xhat)
+        self.r_inv = blocks(S, B, 1, kw=kw, fill=1.0)                           # 1 / ||grad f(xhat)||
         self.eps = torch.tensor(1e-12, **kw)                                    # r = sqrt(|g|^2 + eps)
         self.A_hat = [a[:, 2 * B:] for a in self.A]
-        self.ones = [[x[k]] + X for k in range(K)] if not penalty else [None] * K   # every row has its 1
+        ones = [[x[k]] + X for k in range(K)] if not penalty else [None] * K   # every row has its 1
+        # the products of every step, on views made once (`chain.product`)
+        self.forward = [Forward(self.p, self.inp[k], self.A, self.f, self.slope, ones[k]) for k in range(K)]
+        self.backprop = Backprop(self.p, self.D, self.A, self.slope)
+        self.plans = [self.grad.plan(self.XT[k], self.D) for k in range(K)]
+        self.g_calls = product(self.D_hat, self.p.WT[0], self.g)               # g = s_1 W_1^T
+        self.V_calls = [[(product(V[j], self.p.W[j], self.T[j]), self.T[j], self.A_hat[j], V[j + 1])
+                         for j in range(len(V) - 1)] for V in self.V]
+        self.rows = list(zip(*(per_run(t) for t in (self.f_r, self.f_f, self.c_r, self.c_f, self.f_rf))))
+        self.st = torch.zeros(3, S, **kw)                                       # loss, W estimate, penalty
+        self.st_w = [partial(torch.mv, f_rf, self.w_vec, out=w)                  # W estimate, run by run
+                     for (*_, f_rf), w in zip(self.rows, per_run(self.st[1]))]
+        self.st_loss = per_run(self.st[0])
 
     def grads(self, k: int, lam_b: torch.Tensor, stats: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Gradient (S, P) of step k; ``lam_b`` (S, 1, 1) is lambda / B per run."""
-        need_f = stats or not self.obj.wasserstein                              # WGAN: dL/df is constant
-        forward(self.p, self.inp[k], self.A, self.f, self.slope, self.thin_f, self.ones[k], need_f)
+        self.forward[k](last=stats or not self.obj.wasserstein)                 # WGAN: dL/df is constant
         if not self.obj.wasserstein:
             self._upstream()
-        backprop(self.p, self.D, self.A, self.slope)
+        self.backprop()
         if self.penalty:
             self._penalty(k, lam_b)
-        return self.grad.gather(self.XT[k], self.D), (self._stats() if stats else None)
+        return self.grad.gather(self.plans[k]), (self._stats() if stats else None)
 
     def _upstream(self) -> None:
-        c_r, c_f = self.obj.critic_grad(self.f_r, self.f_f)
-        self.c_r.copy_(c_r), self.c_f.copy_(c_f)
+        for f_r, f_f, c_r, c_f, _ in self.rows:                                 # run by run (`per_run`)
+            g_r, g_f = self.obj.critic_grad(f_r, f_f)
+            c_r.copy_(g_r), c_f.copy_(g_f)
 
     def _penalty(self, k: int, lam_b: torch.Tensor) -> None:
         """V_1 = lam/B phi'(r) g / r on the interpolate rows, then V_{l+1} = (V_l W_l) * sigma'(a_l)."""
         g = self.g                                                              # (S, B, d) = grad f(xhat)
-        if self.thin_g is None:
-            torch.bmm(self.D_hat, self.p.WT[0], out=g)
-        else:
-            thin_product(self.thin_g)
+        run(self.g_calls)
         torch.sum(g.square(), -1, keepdim=True, out=self.r_inv)
         self.r_inv.add_(self.eps).rsqrt_()                                      # (S, B, 1) 1 / r
         coef = self.obj.penalty_grad(self.r_inv).mul_(lam_b)                    # lam/B phi'(r) / r
-        V = self.V[k]
-        torch.mul(g, coef, out=V[0])
-        for j in range(len(V) - 1):
-            torch.bmm(V[j], self.p.W[j], out=self.T[j])                          # (S, B, n_j)
-            masked(self.T[j], self.A_hat[j], self.slope, V[j + 1])
+        torch.mul(g, coef, out=self.V[k][0])
+        for calls, t, a, v in self.V_calls[k]:
+            run(calls)                                                          # (S, B, n_j)
+            masked(t, a, self.slope, v)
 
     def _stats(self) -> torch.Tensor:
-        """(S, 3): loss, W estimate E f(real) - E f(fake), penalty (a fresh tensor)."""
-        st = torch.empty(3, self.f.shape[0], dtype=self.f.dtype, device=self.f.device)
-        torch.mv(self.f_rf, self.w_vec, out=st[1])                              # (S,) W estimate
+        """(S, 3): loss, W estimate E f(real) - E f(fake), penalty (a fresh tensor); run by run (`per_run`)."""
+        st = self.st
+        run(self.st_w)                                                          # (S,) W estimate
         if self.obj.wasserstein:
             torch.neg(st[1], out=st[0])                                         # L_C = -(W estimate)
         else:
-            st[0] = self.obj.critic_loss(self.f_r, self.f_f)
+            for (f_r, f_f, _, _, _), loss in zip(self.rows, self.st_loss):
+                loss.copy_(self.obj.critic_loss(f_r, f_f))
         if self.penalty:
             torch.mean(self.obj.penalty(self.r_inv[..., 0].reciprocal()), 1, out=st[2])
-        else:
-            st[2].zero_()
-        return st.t()
+        return st.t().clone()
 
 
 @torch.no_grad()
@@ -182,33 +190,34 @@ class GenWork:
         self.z, self.XT = X[0][..., :-1], [t.transpose(1, 2) for t in X]
         self.z_rows = list(self.z)                                              # (B, z_dim) per run
         self.inp = [t[..., :-1] for t in X]
-        self.A = [torch.empty(S, B, o, **kw) for _, o in gs[:-1]]
-        self.D = [torch.empty(S, B, o, **kw) for _, o in gs]              # D[-1] = dL/dx
+        self.A = [blocks(S, B, o, kw=kw) for _, o in gs[:-1]]
+        self.D = [blocks(S, B, o, kw=kw) for _, o in gs]              # D[-1] = dL/dx
         self.critic = NetForward(C, B)
-        self.c = torch.empty(S, B, 1, **kw)
+        self.c = blocks(S, B, 1, kw=kw)
         self.f = self.critic.out[..., 0]                                        # (S, B)
         if obj.wasserstein:                                                     # constant: L_G = f . c
             self.c[..., 0] = obj.gen_grad(torch.zeros(S, B, **kw))
         self.c_vec = self.c[0, :, 0]
-        self.DC = [torch.empty_like(a) for a in self.critic.A] + [self.c]
-        self.thin_x = thin_views(self.inp[-1], self.g.W[-1], self.critic.inp[0], self.g.b[-1]) if len(gs) > 1 else None
-        self.thin_dx = thin_views(self.DC[0], self.critic.p.WT[0], self.D[-1])
+        self.DC = [blocks(*a.shape, kw=kw) for a in self.critic.A] + [self.c]
+        self.forward = Forward(self.g, self.inp, self.A, self.critic.inp[0], self.slope_g, self.X)   # x = G(z)
+        self.backprop_c = Backprop(self.critic.p, self.DC, self.critic.A, self.critic.slope)
+        self.dx_calls = product(self.DC[0], self.critic.p.WT[0], self.D[-1])  # dL/dx (S, B, d)
+        self.backprop_g = Backprop(self.g, self.D, self.A, self.slope_g)
+        self.plan = self.grad.plan(self.XT, self.D)
+        self.rows = list(zip(per_run(self.f), per_run(self.c[..., 0])))
 
     def grads(self) -> tuple[torch.Tensor, torch.Tensor]:
         """x = G(z), f(x), then dL_G/df back through the critic to x and through the generator."""
-        cf = self.critic
-        forward(self.g, self.inp, self.A, cf.inp[0], self.slope_g, self.thin_x, self.X)  # x = G(z) (S, B, d)
-        forward(cf.p, cf.inp, cf.A, cf.out, cf.slope, cf.thin, cf.ones)        # f(x) (S, B, 1)
+        self.forward()                                                          # x = G(z) (S, B, d)
+        self.critic.forward()                                                   # f(x) (S, B, 1)
         if not self.obj.wasserstein:
-            self.c[..., 0] = self.obj.gen_grad(self.f)
-        backprop(cf.p, self.DC, cf.A, cf.slope)
-        if self.thin_dx is None:                                                # dL/dx (S, B, d)
-            torch.bmm(self.DC[0], cf.p.WT[0], out=self.D[-1])
-        else:
-            thin_product(self.thin_dx)
-        backprop(self.g, self.D, self.A, self.slope_g)
-        loss = torch.mv(self.f, self.c_vec) if self.obj.wasserstein else self.obj.gen_loss(self.f)
-        return self.grad.gather(self.XT, self.D), loss
+            for f, c in self.rows:                                              # run by run (`per_run`)
+                c.copy_(self.obj.gen_grad(f))
+        self.backprop_c()
+        run(self.dx_calls)
+        self.backprop_g()
+        loss = [torch.mv(f, self.c_vec) if self.obj.wasserstein else self.obj.gen_loss(f) for f, _ in self.rows]
+        return self.grad.gather(self.plan), (loss[0] if len(loss) == 1 else torch.cat(loss))
 
 
 @torch.no_grad()

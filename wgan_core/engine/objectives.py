@@ -121,6 +121,7 @@ class Objective:
     critic_grad: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
     gen_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
     penalty_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
+    short: str = ""                     # a short name for legends and column headers
 
     @property
     def knobs(self) -> frozenset[str]:
@@ -133,19 +134,25 @@ _WGRAD = dict(critic_grad=_wgan_critic_grad, gen_grad=_wgan_gen_grad)
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
     Objective("gan", "Vanilla GAN (minimax)", _gan_critic, _gan_gen_minimax, wasserstein=False,
               critic_grad=_gan_critic_grad, gen_grad=_gan_gen_minimax_grad,
+              short="GAN (minimax)",
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
     Objective("nsgan", "GAN (non-saturating)", _gan_critic, _gan_gen_ns, wasserstein=False,
               critic_grad=_gan_critic_grad, gen_grad=_gan_gen_ns_grad,
+              short="GAN (non-saturating)",
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.5, beta2=0.999, n_critic=1)),
     Objective("wgan-clip", "WGAN (weight clipping)", _wgan_critic, _wgan_gen, clip=True, **_WGRAD,
+              short="WGAN-clip",
               defaults=dict(optimizer="rmsprop", lr_c=5e-5, lr_g=5e-5, clip=0.01, n_critic=5)),
     Objective("wgan-gp", "WGAN-GP (gradient penalty)", _wgan_critic, _wgan_gen, penalty=gp_penalty,
               penalty_grad=gp_penalty_grad, **_WGRAD,
+              short="WGAN-GP",
               defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
     Objective("wgan-lp", "WGAN-LP (one-sided penalty)", _wgan_critic, _wgan_gen, penalty=lp_penalty,
               penalty_grad=lp_penalty_grad, **_WGRAD,
+              short="WGAN-LP",
               defaults=dict(optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9, lam=10.0, n_critic=5)),
     Objective("sngan", "WGAN + spectral norm", _wgan_critic, _wgan_gen, spectral=True, **_WGRAD,
+              short="Spectral norm",
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.9, n_critic=5)),
 ]}
 

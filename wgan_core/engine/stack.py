@@ -10,9 +10,17 @@ seed notebook's loop), for every run s of the stack:
 
 The generator does not change during the critic steps, so the batches of all
 n_critic steps are drawn and generated at once; each run draws from its own
-random generator, in the same order whatever its stack-mates, so its numbers do
-not depend on them. Runs with fewer critic steps than the stack's largest
-n_critic sit out the extra steps (masked updates).
+random generator, in the same order whatever its stack-mates. Runs with fewer
+critic steps than the stack's largest n_critic sit out the extra steps (masked
+updates: parameters, optimizer state and spectral-norm vectors unchanged) and
+keep the statistics of their own last step.
+
+Stacked equals alone, bit for bit (on the CPU): a run's numbers do not depend
+on which runs it trains beside, nor on their n_critic. Every product is
+computed run by run in the shape the run has alone (`chain.product`;
+`models.Net`), as are elementwise functions whose kernels round by position
+(`models.per_run`: the GAN losses, sigmoid, softplus, elu), and each run's
+optimizer step is a kernel call on its own row (`optim`).
 
 Gradients come from `fastgrad` (hand-written, in reused buffers) for (leaky)
 ReLU networks without spectral norm, and from autograd otherwise.
@@ -23,7 +31,8 @@ import numpy as np
 import torch
 
 from wgan_core.engine import fastgrad
-from wgan_core.engine.models import Net
+from wgan_core.engine.chain import like
+from wgan_core.engine.models import Net, blocks, rowwise
 from wgan_core.engine.optim import Hyper, OptState, update
 
 
@@ -42,6 +51,16 @@ def _cat(xs: list[torch.Tensor]) -> torch.Tensor:
     return xs[0] if len(xs) == 1 else torch.cat(xs)
 
 
+def _rows(xs: list[torch.Tensor]) -> torch.Tensor:
+    """The runs' (1, P) tensors as one (S, P), each row aligned as the run's own tensor (`models.blocks`)."""
+    if len(xs) == 1:
+        return xs[0]
+    out = blocks(len(xs), xs[0].shape[1], kw=like(xs[0]))
+    for row, x in zip(out, xs):
+        row.copy_(x[0])
+    return out
+
+
 class Stack:
     """S runs with one `stack_key`, stacked for a burst of steps; `close()` writes back."""
 
@@ -51,9 +70,9 @@ class Stack:
             raise ValueError("runs in a stack must share architecture, objective, batch, optimizer and device")
         self.runs, r0 = runs, runs[0]
         self.S, self.dev, self.obj, self.cfg0 = len(runs), r0.device, r0.objective, r0.config
-        self.G = Net(r0.g_spec, _cat([r.g_flat for r in runs]))
-        u = [_cat([r.sn_u[k] for r in runs]) for k in range(len(r0.sn_u))] if self.obj.spectral else None
-        self.C = Net(r0.c_spec, _cat([r.c_flat for r in runs]), spectral=self.obj.spectral, u=u)
+        self.G = Net(r0.g_spec, _rows([r.g_flat for r in runs]))
+        u = [_rows([r.sn_u[k] for r in runs]) for k in range(len(r0.sn_u))] if self.obj.spectral else None
+        self.C = Net(r0.c_spec, _rows([r.c_flat for r in runs]), spectral=self.obj.spectral, u=u)
         self.g_opt = OptState(*(_cat([getattr(r.g_opt, a) for r in runs]) for a in "tmv"))
         self.c_opt = OptState(*(_cat([getattr(r.c_opt, a) for r in runs]) for a in "tmv"))
         self.good = [(r.g_flat.clone(), r.c_flat.clone()) for r in runs]       # last good state
@@ -105,18 +124,23 @@ class Stack:
         return torch.stack(real), torch.stack(z), (torch.stack(eps) if eps else None)
 
     @torch.no_grad()
-    def _generate(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) for (S, N, z_dim) noise, without autograd."""
+    def _generate(self, z: torch.Tensor, counts: list[int]) -> torch.Tensor:
+        """G(z) for (S, K*B, z_dim) noise, without autograd; run s on its first counts[s] * B rows only.
+
+        A matrix product rounds a row otherwise in a matrix of another height,
+        so each run's points are computed in the height they have alone.
+        """
+        rows = [n * self.cfg0.batch for n in counts]
         if not fastgrad.supported(self.G):
-            return self.G(z)
-        fw = self._buffers(("G", z.shape[1]), lambda: fastgrad.NetForward(self.G, z.shape[1]))
+            return self.G(z, rows=rows)
+        fw = self._buffers(("G", tuple(rows)), lambda: fastgrad.NetForward(self.G, z.shape[1], rows))
         return fw.run(z)
 
     def _feed(self, counts: list[int]):
         """Draw the batches of max(counts) critic steps; return ``grad(k, stats) -> (grad (S, P), stats)``."""
         B, K, S = self.cfg0.batch, max(counts), self.S
         real, z, eps = self._batches(counts)                                    # (S, K*B, dim) ...
-        fake = self._generate(z)                                                # (S, K*B, dim)
+        fake = self._generate(z, counts)                                        # (S, K*B, dim)
         if not self.fast_c:
             return self._autograd_feed(real, fake, eps)
         pen = self.obj.penalty is not None
@@ -145,10 +169,14 @@ class Stack:
         K, low = max(counts), min(counts)
         grad_of = self._feed(counts)
         counts_t = torch.tensor(counts, device=self.dev).view(self.S, 1) if low < K else None
+        ends = {n - 1 for n in counts}                                          # some run's last step
         for k in range(K):
             mask = None if low > k else (counts_t > k).float()                 # (S, 1); None: all step
-            want = mask is not None or k == K - 1                               # stats of the last step only
+            want = k in ends                                                    # each run keeps its last step's stats
+            u = list(self.C.u) if mask is not None else None                   # spectral norm's vectors
             grad, stats = grad_of(k, want)
+            for new, old in zip(self.C.u, u or []):                             # a run sitting out keeps its own
+                new.copy_(torch.where(mask > 0, new, old))
             update(self.C.flat, grad, self.c_opt, self.h_c, mask)
             if self.obj.clip:
                 self._clip(mask)
@@ -180,7 +208,7 @@ class Stack:
             grad, gl = work.grads()
         else:
             out = self.C(self.G(torch.stack(zs))).squeeze(-1)                   # (S, B)
-            gl = self.obj.gen_loss(out)                                         # (S,)
+            gl = rowwise(self.obj.gen_loss, out)                                # (S,)
             grad = self.G.flat_grad(torch.autograd.grad(gl.sum(), self.G.params))
             gl = gl.detach()
         update(self.G.flat, grad, self.g_opt, self.h_g)
@@ -238,7 +266,7 @@ def autograd_critic_grads(C: Net, obj, real: torch.Tensor, fake: torch.Tensor,
     with torch.enable_grad():
         out = C(torch.cat(parts, 1), update_u=True).squeeze(-1)                # (S, R)
         f_r, f_f = out[:, :B], out[:, B:2 * B]
-        loss = obj.critic_loss(f_r, f_f)                                       # (S,)
+        loss = rowwise(obj.critic_loss, f_r, f_f)                              # (S,)
         pen = torch.zeros_like(loss)
         total = loss
         if xhat is not None:

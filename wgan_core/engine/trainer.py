@@ -13,6 +13,11 @@ config at every step: a live change needs no reset.
 
 A run whose losses or weights become NaN/inf is restored to its state before
 the burst and marked ``status = "diverged"``; it trains no more until resumed.
+
+Its curves (``stats``: one row per generator step; ``evals``: one per full
+snapshot) are `CurveBuffer`s: at most CURVE_ROWS rows each, the older half
+merged pairwise as they fill, so memory, snapshots and checkpoints stay bounded
+however long a run trains.
 """
 from __future__ import annotations
 
@@ -21,15 +26,17 @@ import torch
 
 from wgan_core.engine import datasets, objectives
 from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.curve_buffer import CURVE_ROWS, CurveBuffer
 from wgan_core.engine.datasets import Dataset
 from wgan_core.engine.device import default_device
 from wgan_core.engine.models import MLPSpec, Net
 from wgan_core.engine.optim import OptState
 from wgan_core.engine.stack import Stack, autograd_critic_grads, stack_key
-from wgan_core.engine.views import EVALS, N_EVAL, STATS, curves, snapshot_many
+from wgan_core.engine.state_check import validate_state
+from wgan_core.engine.views import EVALS, MODES_EVERY_S, N_EVAL, STATS, curves, eval_table, snapshot_many
 
 __all__ = ["Run", "Stack", "train", "stack_key", "snapshot_many", "curves", "autograd_critic_grads",
-           "STATS", "EVALS", "N_EVAL"]
+           "STATS", "EVALS", "N_EVAL", "MODES_EVERY_S", "CURVE_ROWS"]
 
 
 class Run:
@@ -57,10 +64,12 @@ class Run:
         self.eps_eval = torch.rand(N_EVAL, 1, generator=ev, device=self.device)
         self.gen_steps = 0
         self.critic_steps = 0
-        self.stats: list[np.ndarray] = []                                     # rows (gen_step, *STATS)
-        self.evals: list[np.ndarray] = []                                     # rows (gen_step, *EVALS)
+        self.stats = CurveBuffer(1 + len(STATS))                              # rows (gen_step, *STATS)
+        self.evals = CurveBuffer(1 + len(EVALS))                              # rows (gen_step, *EVALS)
         self.status, self.message = "ok", ""
-        self.slopes = None          # (gradient norms at interpolates, max slope) of the last full snapshot
+        # the critic's last check (`views.CriticCheck`: slopes, estimate, spectral and c-transform bounds),
+        # taken by a full snapshot and repeated by light ones; None: check at the next snapshot
+        self.slopes = None
         self.work: dict = {}                          # the engine's reusable buffers (`Stack`); not state
 
     # -- live configuration -------------------------------------------------------------
@@ -92,7 +101,8 @@ class Run:
 
     # -- checkpoints --------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Plain tensors and numbers only (loads with torch.load(weights_only=True))."""
+        """Plain tensors and numbers only (loads with torch.load(weights_only=True)); the curves are the rows
+        their `CurveBuffer`s keep (at most CURVE_ROWS each; a merged row holds its span's mean step)."""
         return {
             "format": "earthmover-run-1", "config": self.config.to_dict(),
             "g_flat": self.g_flat.cpu(), "c_flat": self.c_flat.cpu(),
@@ -101,37 +111,33 @@ class Run:
             "sn_u": [u.cpu() for u in self.sn_u], "rng": self.gen.get_state(),
             "gen_steps": self.gen_steps, "critic_steps": self.critic_steps,
             "stats": torch.as_tensor(np.array(self.stats, dtype=np.float64).reshape(-1, 1 + len(STATS))),
-            "evals": torch.as_tensor(np.array(self.evals, dtype=np.float64).reshape(-1, 1 + len(EVALS))),
+            "evals": torch.as_tensor(eval_table(self.evals)),                # older rows widened
         }
 
     def load_state_dict(self, sd: dict) -> None:
-        """Restore a state saved by `state_dict` for the same architecture (ValueError otherwise)."""
-        if sd.get("format") != "earthmover-run-1":
-            raise ValueError("not an Earthmover checkpoint")
-        other, _ = TrainConfig.from_dict(sd.get("config", {}))
-        if other.structural_diff(self.config) and [k for k in other.structural_diff(self.config) if k != "seed"]:
-            raise ValueError("checkpoint is for a different set-up: " + ", ".join(other.structural_diff(self.config)))
-        shapes = {"g_flat": self.g_flat.shape, "c_flat": self.c_flat.shape}
-        for k, shape in shapes.items():
-            t = sd.get(k)
-            if not isinstance(t, torch.Tensor) or t.shape != shape or not torch.isfinite(t).all():
-                raise ValueError(f"checkpoint field {k} does not fit this network")
+        """Restore a state saved by `state_dict` for the same architecture.
+
+        Every field is checked first (`state_check.validate_state`: ValueError with one plain
+        sentence, the run untouched); the cleaned state is then applied by steps that cannot fail
+        (copies between tensors of equal shape, dtype and device; an RNG state already accepted).
+        """
+        new = validate_state(sd, self)
+        stats = CurveBuffer(1 + len(STATS), rows=new["stats"])              # longer curves are decimated
+        evals = CurveBuffer(1 + len(EVALS), rows=eval_table(new["evals"]))  # older rows widened
         with torch.no_grad():
-            self.g_flat.copy_(sd["g_flat"])
-            self.c_flat.copy_(sd["c_flat"])
-            for st, key, flat in ((self.g_opt, "g_opt", self.g_flat), (self.c_opt, "c_opt", self.c_flat)):
-                t, m, v = sd[key]
-                if m.shape != flat.shape or v.shape != flat.shape or t.shape != (1, 1):
-                    raise ValueError("checkpoint optimizer state does not fit this network")
-                st.t.copy_(t), st.m.copy_(m), st.v.copy_(v)
-            for u, saved in zip(self.sn_u, sd.get("sn_u", [])):
+            self.g_flat.copy_(new["g_flat"])
+            self.c_flat.copy_(new["c_flat"])
+            for st, key in ((self.g_opt, "g_opt"), (self.c_opt, "c_opt")):
+                for mine, saved in zip((st.t, st.m, st.v), new[key]):
+                    mine.copy_(saved)
+            for u, saved in zip(self.sn_u, new["sn_u"]):
                 u.copy_(saved)
-        self.config = self.config.replace(**{k: getattr(other, k) for k in TrainConfig.live_fields()})
-        self.gen.set_state(sd["rng"])
-        self.gen_steps, self.critic_steps = int(sd["gen_steps"]), int(sd["critic_steps"])
-        self.stats = list(sd["stats"].numpy())
-        self.evals = list(sd["evals"].numpy())
+        self.config = new["config"]
+        self.gen.set_state(new["rng"])
+        self.gen_steps, self.critic_steps = new["gen_steps"], new["critic_steps"]
+        self.stats, self.evals = stats, evals
         self.status, self.message = "ok", ""
+        self.slopes = None                                                  # measure the loaded critic afresh
 
     # -- views --------------------------------------------------------------------------
     def snapshot(self, exact: bool = True) -> dict:

@@ -3,15 +3,68 @@
 A snapshot is drawn against fixed evaluation data (noise, real samples and
 interpolation weights drawn once per run from its seed), so motion between
 frames is learning, not resampling.
+
+A snapshot's ``metrics`` (``real_eval``: the run's 2,500 fixed real points;
+``fake_eval``: the generator on its 2,500 fixed noise vectors ``z_eval``):
+
+=====================  ==================================================================
+exact_w1               exact W1 (POT) between fake_eval[:N_W1] and real_eval[:N_W1];
+                       full snapshots only (None on light ones)
+exact_w1_n             N_W1 (400), the sample size of exact_w1
+exact_w1_floor         [p5, p95] of the exact W1 between two independent N_W1-point
+                       samples of the *real* data: the band where a perfect generator's
+                       exact_w1 falls (`metrics_floor`); None if unknown
+exact_w1_floor_mean    the mean of that floor
+critic_w1_estimate     E f(real_eval) - E f(fake_eval) over the 2,500-point evaluation set
+                       (one forward pass of the current critic; for a GAN's discriminator
+                       the logit gap, no W1 estimate); ``critic_w1_estimate_se`` its
+                       standard error over those samples, sqrt(var f(real)/n + var f(fake)/n)
+lipschitz_bound        product of the critic's layer spectral norms (the weights its
+                       forward pass applies): an upper bound on its Lipschitz constant
+w_corrected            the c-transform bound (`metrics.c_transform_bound`) of the critic's
+                       values on the SAME N_W1 real and generated points as exact_w1: a
+                       lower bound on that exact_w1 for any critic (no Lipschitz
+                       assumption), equal to it for an optimal critic; Wasserstein
+                       objectives only (None otherwise, and None if the samples are not
+                       finite)
+w_over_lipschitz       critic_w1_estimate / lipschitz_bound: also a guaranteed lower bound
+                       (on the exact W1 of all 2,500 vs 2,500 evaluation points), but a
+                       loose one (the product bound is often 20-40); Wasserstein only
+largest_slope_seen     largest |grad f| sampled at N_W1 fixed interpolates and (2D) the
+                       GRID x GRID grid: a *lower* bound on the Lipschitz constant, no
+                       ingredient of any bound; ``max_grad_norm`` is its old name
+w_batch_estimate       E f(real) - E f(fake) on the last critic step's training batch
+                       (noisy: one batch); ``w_estimate`` is its old name
+modes_covered/_visited/_total, hq_fraction
+                       `metrics.mode_stats` of fake_eval (data with modes; else None)
+precision, recall      `metrics_quality.precision_recall` (k = 3) of fake_eval against
+                       real_eval: 2D data without modes, full snapshots; else None
+=====================  ==================================================================
+
+exact_w1, the critic's figures (`CriticCheck`) and precision/recall are
+measured on full snapshots (``exact=True``); light snapshots in between repeat
+the last measurement of the critic's figures and of precision/recall (one
+critic, one moment: the estimate and the bounds are never mixed across
+critics) and have ``exact_w1 = None``. Mode statistics are fresh on full
+snapshots, and on light ones at most every ``modes_every_s`` seconds per run
+(the live view passes MODES_EVERY_S; the default 0 measures them every time):
+in between a light snapshot repeats the run's last mode statistics, and its
+generator runs on the N_SHOW points the view draws only, not on all 2,500.
+Light snapshots carry no ``curves`` (`curves`, once a second on full ones).
 """
 from __future__ import annotations
 
 import math
+import time
+import weakref
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from wgan_core.engine import metrics
+from wgan_core.engine import datasets, metrics, metrics_floor
+from wgan_core.engine.curve_buffer import CurveBuffer, weighted_merge
+from wgan_core.engine.metrics_quality import KnnManifold, precision_recall
 from wgan_core.engine.models import Net
 from wgan_core.engine.stack import Stack
 
@@ -21,9 +74,55 @@ N_ARROWS = 150         # generator-gradient arrows
 N_W1 = 400             # sub-sample for the exact W1 (optimal transport) curve
 GRID = 48              # critic evaluation grid (GRID x GRID)
 MANIFOLD = 15          # noise-space grid lines (MANIFOLD x MANIFOLD)
-STATS = ("critic_loss", "w_estimate", "penalty", "gen_loss")
-EVALS = ("exact_w1", "modes_covered", "hq_fraction", "w_corrected")
+PR_K = 3               # neighbour rank of precision/recall (Kynkäänniemi et al.)
+MODES_EVERY_S = 0.25   # the live view's light snapshots measure mode statistics at most this often per run
+STATS = ("critic_loss", "w_estimate", "penalty", "gen_loss")       # per training step; w_estimate: the batch's
+EVALS = ("exact_w1", "modes_covered", "hq_fraction", "w_corrected",  # per full snapshot; w_corrected: c-transform
+         "critic_w1_estimate", "lipschitz_bound", "modes_visited", "precision", "recall")
+LEGACY_EVALS = 4       # checkpoints from before had EVALS[:4], their w_corrected a batch estimate / sampled slope
 MAX_CURVE_POINTS = 400
+
+
+class CriticCheck(NamedTuple):
+    """The critic measured at one full snapshot (kept on the run as ``run.slopes``; light snapshots repeat it)."""
+
+    grad_norms: np.ndarray      # (N_W1,) |grad f| at the fixed interpolates
+    max_slope: float            # largest |grad f| seen (interpolates, grid): sampled, <= Lip(f)
+    estimate: float             # E f(real_eval) - E f(G(z_eval)), 2,500 points each
+    bound: float                # product of the layers' spectral norms, >= Lip(f)
+    c_bound: float              # c-transform bound on the N_W1 points of exact_w1 (NaN: not measured)
+    estimate_se: float = math.nan   # its standard error: sqrt(var f(real) / n + var f(fake) / n)
+
+
+class _Side:
+    """What views keep per run between snapshots: the exact-W1 floor and k-NN manifold of its fixed real
+    sample, the last precision/recall and mode statistics, and its config as a dict."""
+
+    def __init__(self, r):
+        ds, real = r.dataset, r.real_eval.double().cpu().numpy()
+        builtin = datasets.DATASETS.get(ds.name) is ds or (ds.name == "digits" and ds is datasets.digits())
+        floor = metrics_floor.table_floor(ds.name, N_W1) if builtin else None
+        self.floor = floor or metrics_floor.sample_floor(real, N_W1, seed=r.config.seed)
+        self.manifold = KnnManifold(real, PR_K) if ds.dim == 2 and not ds.has_modes else None
+        self.pr: tuple[float, float] | None = None           # the last full snapshot's precision, recall
+        self.modes: dict | None = None                       # the last mode statistics ...
+        self.modes_t = -math.inf                             # ... and when they were measured
+        self.config, self.config_dict = None, {}
+
+    def config_of(self, r) -> dict:
+        if self.config is not r.config:                      # configs are replaced, never changed in place
+            self.config, self.config_dict = r.config, r.config.to_dict()
+        return dict(self.config_dict)
+
+
+_SIDES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _side(r) -> _Side:
+    side = _SIDES.get(r)
+    if side is None:
+        side = _SIDES[r] = _Side(r)
+    return side
 
 
 def _grid_points(extent, n: int, device) -> torch.Tensor:
@@ -53,36 +152,56 @@ def _input_grad(C: Net, obj, x: torch.Tensor, gen_loss: bool) -> torch.Tensor:
     return g
 
 
-def snapshot_many(runs: list, exact: bool = True) -> list[dict]:
+def _generate(s: Stack, runs: list, n: list[int]) -> torch.Tensor:
+    """G(z_eval) (S, max n, dim), run i on its first n[i] noise vectors only (zeros after on the CPU)."""
+    z = torch.stack([r.z_eval[:max(n)] for r in runs])                       # (S, max n, z_dim)
+    with torch.no_grad():
+        return s.G(z) if min(n) == max(n) else s.G(z, rows=n)
+
+
+def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
+                  now: float | None = None) -> list[dict]:
     """Views of runs sharing a stack key, computed together.
 
     Each snapshot holds: ``real`` and ``fake`` (generator on the fixed noise
-    batch), and for 2D data ``grid`` (critic on a fixed GRID x GRID grid over the
-    data's extent, row 0 at ymin), ``arrows`` (at fake[:N_ARROWS], the direction
-    -dL_G/dx in which the generator step moves each point), ``manifold`` (the
-    generator on a grid in noise space); critic gradient norms at interpolates
-    (target 1 for a 1-Lipschitz critic); curves; metrics; status.
-    With ``exact`` (a *full* snapshot) the exact W1 between N_W1 generated and
-    real samples is measured and added to the curves, and the critic's slopes
-    (gradient norms at interpolates and over the grid) are measured afresh;
-    light snapshots in between reuse the last slopes, which halves their cost.
+    batch, the first N_SHOW points; 64 for data that is not 2D), and for 2D data
+    ``grid`` (critic on a fixed GRID x GRID grid over the data's extent, row 0 at
+    ymin), ``arrows`` (at fake[:N_ARROWS], the direction -dL_G/dx in which the
+    generator step moves each point), ``manifold`` (the generator on a grid in
+    noise space); critic gradient norms at interpolates (target 1 for a
+    1-Lipschitz critic); metrics (module docstring); status; and on full
+    snapshots ``curves``. With ``exact`` (a *full* snapshot) the exact W1 between
+    N_W1 generated and real samples is measured and added to the curves, and the
+    critic is checked afresh (`CriticCheck`: slopes, evaluation-set estimate,
+    spectral and c-transform bounds); light snapshots reuse the last check, and
+    measure mode statistics only when the run's last ones are ``modes_every_s``
+    seconds old (``now``: a `time.monotonic` reading, injectable for tests).
     """
     s = Stack(runs)
-    obj, dim = s.obj, runs[0].dataset.dim
-    with torch.no_grad():
-        fake = s.G(torch.stack([r.z_eval for r in runs]))                      # (S, N_EVAL, dim)
-    real = torch.stack([r.real_eval for r in runs])
-    slopes = exact or any(r.slopes is None for r in runs)
-    if slopes:
+    obj, ds = s.obj, runs[0].dataset
+    now = time.monotonic() if now is None else now
+    sides = [_side(r) for r in runs]
+    check = exact or any(r.slopes is None for r in runs)
+    fresh = [check or (ds.has_modes and (sd.modes is None or now - sd.modes_t >= modes_every_s))
+             for sd in sides]                                                  # needs all N_EVAL generated points
+    shown = N_SHOW if ds.dim == 2 else 64
+    fake = _generate(s, runs, [N_EVAL if f else shown for f in fresh])          # (S, N_EVAL or shown, dim)
+    if check:
+        real = torch.stack([r.real_eval for r in runs])
         eps = torch.stack([r.eps_eval[:N_W1] for r in runs])
         xhat = fake[:, :N_W1] + eps * (real[:, :N_W1] - fake[:, :N_W1])
         gnorm = _input_grad(s.C, obj, xhat, False).norm(dim=-1)                 # (S, N_W1)
         maxg = gnorm.max(1).values
+        with torch.no_grad():
+            f = s.C(torch.cat([real, fake], 1)).squeeze(-1).double()            # (S, 2 N_EVAL)
+        est = (f[:, :N_EVAL].mean(1) - f[:, N_EVAL:].mean(1)).cpu().numpy()     # (S,)
+        est_se = ((f[:, :N_EVAL].var(1) + f[:, N_EVAL:].var(1)) / N_EVAL).sqrt().cpu().numpy()   # (S,)
+        f = f.cpu().numpy()
+        bound = metrics.lipschitz_upper_bounds([w for w, _ in s.C.weights(update_u=False)])   # (S,)
     extra: dict[str, torch.Tensor] = {}
-    if dim == 2:
-        ext = runs[0].dataset.extent
-        pts = _grid_points(ext, GRID, s.dev).expand(s.S, -1, -1)
-        if slopes:
+    if ds.dim == 2:
+        pts = _grid_points(ds.extent, GRID, s.dev).expand(s.S, -1, -1)
+        if check:
             maxg = torch.maximum(maxg, _input_grad(s.C, obj, pts, False).norm(dim=-1).max(1).values)
         with torch.no_grad():
             extra["grid"] = s.C(pts).view(s.S, GRID, GRID)
@@ -92,55 +211,118 @@ def snapshot_many(runs: list, exact: bool = True) -> list[dict]:
         extra["arrows"] = _input_grad(s.C, obj, fake[:, :N_ARROWS], True)
     out = []
     for i, r in enumerate(runs):
-        if slopes:
-            r.slopes = (gnorm[i].cpu().numpy(), float(maxg[i]))
-        snap = _one(r, fake[i].cpu().numpy(), *r.slopes,
-                    {k: v[i].detach().cpu().numpy() for k, v in extra.items()}, exact)
+        fk = fake[i, :N_EVAL if fresh[i] else shown].cpu().numpy()
+        if check:
+            cb = _c_bound(r, f[i], fk) if obj.wasserstein else math.nan
+            r.slopes = CriticCheck(gnorm[i].cpu().numpy(), float(maxg[i]), float(est[i]), float(bound[i]), cb,
+                                   float(est_se[i]))
+        m = _metrics(r, fk, r.slopes, exact, sides[i], now if fresh[i] else None)
+        snap = {
+            "config": sides[i].config_of(r), "status": r.status, "message": r.message,
+            "gen_steps": r.gen_steps, "critic_steps": r.critic_steps, "extent": ds.extent,
+            "real": r.real_eval[:N_SHOW].cpu().numpy(), "fake": fk[:shown],
+            "grad_norms": r.slopes.grad_norms, "metrics": m,
+        }
+        if exact:
+            snap["curves"] = curves(r)
+        snap.update({k: v[i].detach().cpu().numpy() for k, v in extra.items()})
         out.append(snap)
     return out
 
 
-def _one(r, fake: np.ndarray, gnorm: np.ndarray, maxg: float, extra: dict, exact: bool) -> dict:
-    real = r.real_eval.cpu().numpy()
-    ds, last = r.dataset, (r.stats[-1] if r.stats else None)
-    w_est = float(last[2]) if last is not None else float("nan")
-    m: dict = {"modes_covered": None, "modes_total": None, "hq_fraction": None, "exact_w1": None,
-               "w_estimate": w_est, "max_grad_norm": maxg,
-               "w_corrected": metrics.lipschitz_corrected(w_est, maxg) if r.objective.wasserstein and last is not None
-               else None}
+def _c_bound(r, f: np.ndarray, fake: np.ndarray) -> float:
+    """`metrics.c_transform_bound` on exact_w1's points: real_eval[:N_W1], fake[:N_W1] (f: (2 N_EVAL,))."""
+    f_real, f_fake = f[:N_W1], f[N_EVAL:N_EVAL + N_W1]
+    pts = fake[:N_W1].astype(np.float64)
+    if not (np.isfinite(f_real).all() and np.isfinite(f_fake).all() and np.isfinite(pts).all()):
+        return math.nan
+    return metrics.c_transform_bound(f_real, f_fake, r.real_eval[:N_W1].double().cpu().numpy(), pts)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _metrics(r, fake: np.ndarray, cc: CriticCheck, exact: bool, side: _Side, modes_at: float | None) -> dict:
+    """The snapshot's ``metrics`` (module docstring); appends the evaluation row on full snapshots.
+    ``modes_at``: measure the mode statistics on ``fake`` (all N_EVAL points) now, else repeat the last."""
+    ds, last = r.dataset, (r.stats[-1] if len(r.stats) else None)
+    w_batch = float(last[2]) if last is not None else float("nan")
+    wass = r.objective.wasserstein
+    m: dict = {"modes_covered": None, "modes_visited": None, "modes_total": None, "hq_fraction": None,
+               "exact_w1": None, "exact_w1_n": N_W1,
+               "exact_w1_floor": None if side.floor is None else [side.floor[1], side.floor[2]],
+               "exact_w1_floor_mean": None if side.floor is None else side.floor[0],
+               "critic_w1_estimate": cc.estimate, "critic_w1_estimate_se": cc.estimate_se,
+               "lipschitz_bound": cc.bound,
+               "w_corrected": _finite_or_none(cc.c_bound) if wass else None,
+               "w_over_lipschitz": metrics.lipschitz_corrected(cc.estimate, cc.bound) if wass else None,
+               "largest_slope_seen": cc.max_slope, "max_grad_norm": cc.max_slope,
+               "w_batch_estimate": w_batch, "w_estimate": w_batch, "precision": None, "recall": None}
     if ds.has_modes:
-        ms = metrics.mode_stats(fake, ds.centers, ds.std)
-        m.update(modes_covered=ms["modes_covered"], modes_total=ms["modes_total"], hq_fraction=ms["hq_fraction"])
-    if exact and np.isfinite(fake).all():
-        m["exact_w1"] = metrics.exact_w1(fake[:N_W1].astype(np.float64), real[:N_W1].astype(np.float64))
-        nan = float("nan")
-        r.evals.append(np.array([r.gen_steps, m["exact_w1"],
-                                 nan if m["modes_covered"] is None else m["modes_covered"],
-                                 nan if m["hq_fraction"] is None else m["hq_fraction"],
-                                 nan if m["w_corrected"] is None else m["w_corrected"]]))
-    snap = {
-        "config": r.config.to_dict(), "status": r.status, "message": r.message,
-        "gen_steps": r.gen_steps, "critic_steps": r.critic_steps, "extent": ds.extent,
-        "real": real[:N_SHOW], "fake": fake[:N_SHOW] if ds.dim == 2 else fake[:64],
-        "grad_norms": gnorm, "curves": curves(r), "metrics": m,
-    }
-    snap.update(extra)
-    return snap
+        if modes_at is not None:
+            ms = metrics.mode_stats(fake, ds.centers, ds.std)
+            side.modes = {k: ms[k] for k in ("modes_covered", "modes_visited", "modes_total", "hq_fraction")}
+            side.modes_t = modes_at
+        m.update(side.modes)
+    finite = bool(np.isfinite(fake).all())
+    if exact and side.manifold is not None:
+        side.pr = precision_recall(side.manifold, fake, PR_K) if finite else None
+    if side.pr is not None:
+        m["precision"], m["recall"] = side.pr
+    if exact and finite:
+        m["exact_w1"] = metrics.exact_w1(fake[:N_W1].astype(np.float64), r.real_eval[:N_W1].double().cpu().numpy())
+        r.evals.append([r.gen_steps] + [np.nan if m[k] is None else m[k] for k in EVALS])
+    return m
 
 
-def _decimate(rows: np.ndarray, n: int) -> np.ndarray:
-    """At most n rows: bin means of consecutive rows (the step column is averaged too)."""
+def _decimate(rows: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+    """At most n rows: weighted bin means of consecutive rows (`curve_buffer.weighted_merge`; the step
+    column is averaged too, NaN skipped)."""
     if len(rows) <= n:
         return rows
-    edges = np.linspace(0, len(rows), n + 1).astype(int)
-    sums = np.add.reduceat(rows, edges[:-1], axis=0)
-    return sums / np.diff(edges)[:, None]
+    return weighted_merge(rows, w, np.linspace(0, len(rows), n + 1).astype(int)[:-1])[0]
+
+
+def eval_table(rows) -> np.ndarray:
+    """Evaluation rows (a `CurveBuffer`, an array or a list) as one (T, 1 + len(EVALS)) table; rows of an
+    older checkpoint (gen_step and EVALS[:LEGACY_EVALS]) are widened with NaN, and their w_corrected
+    (then: batch estimate / sampled slope, no bound) is dropped to NaN rather than shown as the bound."""
+    if isinstance(rows, CurveBuffer):
+        rows = rows.rows
+    width = 1 + len(EVALS)
+    if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.shape[1] in (width, 1 + LEGACY_EVALS):
+        table = np.full((len(rows), width), np.nan)
+        table[:, :rows.shape[1]] = rows
+        if rows.shape[1] != width:
+            table[:, LEGACY_EVALS:] = np.nan                                    # gen_step .. hq_fraction kept
+        return table
+    table = np.full((len(rows), width), np.nan)
+    for j, row in enumerate(rows):
+        row = np.asarray(row, dtype=np.float64)
+        if len(row) == width:
+            table[j] = row
+        elif len(row) == 1 + LEGACY_EVALS:
+            table[j, :LEGACY_EVALS] = row[:LEGACY_EVALS]                      # gen_step .. hq_fraction
+        else:
+            raise ValueError(f"an evaluation row has {len(row)} values, expected {width}")
+    return table
+
+
+def _weighted(rows, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows (T, width), weights (T,)) of a `CurveBuffer`, or of a plain list of rows (weights 1)."""
+    if isinstance(rows, CurveBuffer) and rows.width == width:
+        return rows.rows, rows.weights
+    table = eval_table(rows) if width == 1 + len(EVALS) else np.array(rows, dtype=np.float64).reshape(-1, width)
+    return table, np.ones(len(table))
 
 
 def curves(r) -> dict[str, np.ndarray]:
-    """Training curves over generator steps (decimated) merged with the evaluation points."""
-    st = _decimate(np.array(r.stats).reshape(-1, 1 + len(STATS)), MAX_CURVE_POINTS)
-    ev = np.array(r.evals).reshape(-1, 1 + len(EVALS))[-MAX_CURVE_POINTS:]
+    """Training curves over generator steps merged with the evaluation points, each decimated to at most
+    MAX_CURVE_POINTS rows (weighted bin means; the run's `CurveBuffer` holds at most CURVE_ROWS rows, so
+    the cost does not grow with the run's length)."""
+    st = _decimate(*_weighted(r.stats, 1 + len(STATS)), MAX_CURVE_POINTS)
+    ev = _decimate(*_weighted(r.evals, 1 + len(EVALS)), MAX_CURVE_POINTS)
     n_st, n_ev = len(st), len(ev)
     table = np.full((n_st + n_ev, 1 + len(STATS) + len(EVALS)), np.nan)
     table[:n_st, :1 + len(STATS)] = st
@@ -153,3 +335,14 @@ def curves(r) -> dict[str, np.ndarray]:
 
 def is_finite_number(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def last_measured(snap: dict, name: str) -> float | None:
+    """The newest finite value of an evaluation curve (exact W1 is measured at most once a second,
+    so the newest snapshot may not carry one); the snapshot's own metric first."""
+    value = snap["metrics"].get(name)
+    if value is not None and np.isfinite(value):
+        return float(value)
+    cv = np.asarray(snap.get("curves", {}).get(name, []), dtype=float)
+    cv = cv[np.isfinite(cv)]
+    return float(cv[-1]) if len(cv) else None

@@ -1,4 +1,4 @@
-"""Exports of a training run: recent frames as a GIF, curves as CSV, checkpoints as one file.
+"""Exports of a training run: recent frames as a GIF, curves as CSV (checkpoints: `checkpoint`).
 
 Pure functions and plain classes (no streamlit, no torch).
 
@@ -8,32 +8,20 @@ the snapshot (`compact`) at most every ``interval`` seconds. When it holds
 always spans the whole run with frames spread evenly in time, in bounded memory
 (about 10 KB a frame: float16 points and a normalised critic grid; the real
 sample, fixed for a run, is stored once).
-
-A checkpoint file (`pack_checkpoint`) is a zip archive: ``run.pt`` (the
-trainer's state as saved by the worker: weights, optimizer moments, RNG,
-counters, curves), ``config.json`` (the TrainConfig, read without torch) and,
-for a run on the student's own data, ``points.npy``. `unpack_checkpoint` checks
-all of it and raises ValueError with a plain sentence.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import time
-import zipfile
 from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
 
 from wgan_core.draw import render
-from wgan_core.engine.config import TrainConfig
-from wgan_core.files.upload import PointsError, check_points
 
-CHECKPOINT_FORMAT = "earthmover-checkpoint-1"
-MAX_CHECKPOINT_BYTES = 256 * 2**20      # unpacked size limit (zip bombs)
 CURVE_COLUMNS = ("gen_step", "critic_loss", "gen_loss", "penalty", "w_estimate", "exact_w1",
                  "w_corrected", "modes_covered", "hq_fraction")
 
@@ -84,6 +72,13 @@ class FrameRing:
         self.interval = self.base_interval
         self.run_key = None
         self._last_t = -math.inf
+
+    def wants(self, gen_steps: int, now: float | None = None, run_key=None) -> bool:
+        """Would `add` keep a snapshot at ``gen_steps`` now? (So a caller decodes a frame only when it is kept.)"""
+        now = time.monotonic() if now is None else now
+        if run_key != self.run_key or not self.frames or gen_steps < self.frames[-1]["gen_steps"]:
+            return True
+        return gen_steps != self.frames[-1]["gen_steps"] and now - self._last_t >= self.interval
 
     def add(self, snap: dict, now: float | None = None, run_key=None) -> bool:
         """Keep ``snap`` if training moved on and ``interval`` seconds passed; True when kept.
@@ -155,67 +150,6 @@ def curves_csv(curves: dict) -> str:
 def file_stem(config: dict, gen_steps: int) -> str:
     """A file name stem that says what the file holds: earthmover_wgan-gp_seed3_step1200."""
     return f"earthmover_{config.get('loss', 'run')}_{config.get('data', 'data')}_step{int(gen_steps)}"
-
-
-# --------------------------------------------------------------------------- checkpoints
-
-def pack_checkpoint(run_bytes: bytes, config: TrainConfig, points=None) -> bytes:
-    """One downloadable file: the worker's ``run.pt``, the config as JSON and the custom points."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr("format.txt", CHECKPOINT_FORMAT)
-        z.writestr("config.json", config.to_json())
-        z.writestr("run.pt", run_bytes)
-        if points is not None:
-            npy = io.BytesIO()
-            np.save(npy, np.asarray(points, dtype=np.float64), allow_pickle=False)
-            z.writestr("points.npy", npy.getvalue())
-    return buf.getvalue()
-
-
-class _Plain(ValueError):
-    """A ValueError whose message is already a sentence for the student."""
-
-
-def unpack_checkpoint(data: bytes) -> tuple[bytes, TrainConfig, np.ndarray | None]:
-    """(run bytes, config, points or None) of a checkpoint file; ValueError with a plain sentence."""
-    try:
-        return _unpack(data)
-    except (_Plain, PointsError):
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError, UnicodeDecodeError,
-            ValueError, TypeError) as err:
-        raise ValueError("This file is not an Earthmover checkpoint, or it is damaged "
-                         "(download one with 'Checkpoint' first).") from err
-
-
-def _unpack(data: bytes) -> tuple[bytes, TrainConfig, np.ndarray | None]:
-    z = zipfile.ZipFile(io.BytesIO(data))
-    names = set(z.namelist())
-    if "format.txt" not in names:
-        raise _Plain("This file is not an Earthmover checkpoint (download one with 'Checkpoint' first).")
-    if sum(i.file_size for i in z.infolist()) > MAX_CHECKPOINT_BYTES:
-        raise _Plain("This checkpoint is too large to load here.")
-    if z.read("format.txt").decode("ascii", "replace").strip() != CHECKPOINT_FORMAT:
-        raise _Plain("This checkpoint was written by a different version of Earthmover.")
-    if not {"config.json", "run.pt"} <= names:
-        raise _Plain("This checkpoint is incomplete: a part of the file is missing.")
-    raw = json.loads(z.read("config.json"))
-    if not isinstance(raw, dict):
-        raise _Plain("This checkpoint is damaged: its settings could not be read.")
-    try:
-        config = TrainConfig(**{k: v for k, v in raw.items() if k in TrainConfig.fields()}).validate()
-    except (TypeError, ValueError) as err:
-        raise _Plain(f"This checkpoint's settings are not valid here: {err}.") from err
-    if config.data == "digits":
-        raise _Plain("This is a checkpoint of the Images lesson; load it there.")
-    points = None
-    if "points.npy" in names and config.data == "custom":
-        points = check_points(np.load(io.BytesIO(z.read("points.npy")), allow_pickle=False),
-                              "The checkpoint's point set")
-    if config.data == "custom" and points is None:
-        raise _Plain("This checkpoint is for a run on your own data, but the points are missing from it.")
-    return z.read("run.pt"), config, points
 
 
 def gif_bytes(frames: list[Image.Image], fps: float = 8) -> bytes:

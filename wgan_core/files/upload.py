@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 
-MAX_BYTES = 2 * 1024 * 1024        # 2 MB, as server.maxUploadSize
+MAX_BYTES = 2 * 1024 * 1024        # 2 MB (Streamlit's MB): the CSV uploader's max_upload_size
 MIN_POINTS = 10
 MAX_POINTS = 100_000
 MAX_LINK_POINTS = 300
@@ -55,10 +55,15 @@ def check_points(points, what: str = "The data") -> np.ndarray:
     return x
 
 
+def check_size(n_bytes: int) -> None:
+    """PointsError when a file of ``n_bytes`` is over MAX_BYTES (checked before its bytes are read)."""
+    if n_bytes > MAX_BYTES:
+        raise PointsError(f"The file is {n_bytes / 2**20:.1f} MB and the limit is {MAX_BYTES // 2**20} MB: "
+                          f"keep at most {MAX_POINTS:,} points.")
+
+
 def _text(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise PointsError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. "
-                          f"Keep at most {MAX_POINTS:,} points.")
+    check_size(len(data))
     if not data.strip():
         raise PointsError("The file is empty.")
     if b"\x00" in data[:65536]:

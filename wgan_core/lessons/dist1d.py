@@ -254,19 +254,3 @@ def quantile_pairs(p: Dist1D, q: Dist1D, k: int) -> tuple[np.ndarray, np.ndarray
         raise ValueError(f"k must be >= 1, got {k}")
     levels = (np.arange(k) + 0.5) / k
     return p.ppf(levels), q.ppf(levels)
-
-
-def cdf_curves(p: Dist1D, q: Dist1D, n: int = 400) -> dict:
-    """Both CDFs on a shared grid of ``n`` points over the joint plotting range.
-
-    Returns
-    -------
-    dict
-        ``x`` (n,), ``Fp`` (n,), ``Fq`` (n,).
-    """
-    if n < 2:
-        raise ValueError(f"n must be >= 2, got {n}")
-    lo = min(p.support()[0], q.support()[0])
-    hi = max(p.support()[1], q.support()[1])
-    x = np.linspace(lo, hi, n)
-    return {"x": x, "Fp": p.cdf(x), "Fq": q.cdf(x)}

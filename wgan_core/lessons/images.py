@@ -1,9 +1,8 @@
-r"""The Images lesson's engine side: image presets, snapshot vectors as pictures, a quality score.
+r"""The Images lesson's engine side: the picture sets, snapshot vectors as pictures, the charts.
 
-The same WGAN-GP as on the 2D sets, on scikit-learn's 8x8 handwritten digits
-(`datasets.digits`, 64-d vectors in [-1, 1]): an MLP generator
-:math:`G: \mathbb{R}^{z} \to \mathbb{R}^{64}` and an MLP critic
-:math:`f: \mathbb{R}^{64} \to \mathbb{R}`, trained on
+The same WGAN-GP as on the 2D sets, on pictures of handwritten digits: an MLP
+generator :math:`G: \mathbb{R}^{z} \to \mathbb{R}^{D}` and an MLP critic
+:math:`f: \mathbb{R}^{D} \to \mathbb{R}`, trained on
 
 .. math::
     L_C = \mathbb{E}[f(G(z))] - \mathbb{E}[f(x)]
@@ -11,200 +10,135 @@ The same WGAN-GP as on the 2D sets, on scikit-learn's 8x8 handwritten digits
     \qquad L_G = -\mathbb{E}[f(G(z))]
 
 so :math:`\mathbb{E} f(x) - \mathbb{E} f(G(z))` estimates W1 between the
-distributions of real and generated pictures, with Euclidean distance between
-64-pixel vectors as ground cost.
+distributions of real and generated pictures, with the Euclidean distance
+between pixel vectors as ground cost.
 
-Quality score (`quality`), a nearest-neighbour proxy with no classifier to
-train. The 1,797 digits are split once (fixed seed) into a *reference* set R
-(1,297) and a *held-out* set H (500). For a picture x let
-:math:`d(x) = \min_{r \in R} \lVert x - r \rVert_2` (pixels in [0, 1]) and
-:math:`\ell(x)` the label of that nearest reference digit. For generated
-pictures :math:`x_1..x_n`:
-
-- ``nn_ratio`` :math:`= \overline{d(x_i)} / \overline{d(h)}_{h \in H}`: how far
-  generated digits lie from the nearest real one, relative to how far real
-  digits lie from each other. About 1 for real digits, about 3.4 for uniform
-  noise; below 1 means closer than typical (a memorised digit gives 0).
-- ``recognisable``: the share of :math:`x_i` with :math:`d(x_i) \le q_{90}`,
-  the 90th percentile of :math:`d` over H: "as close to some real digit as 90 %
-  of real digits are". About 0.9 for real digits, 0 for noise.
-- ``classes``: how many of the 10 digit classes occur among the labels
-  :math:`\ell(x_i)` of the recognisable pictures (diversity; mode collapse
-  shows as few classes).
-
-Limits: Euclidean distance on 8x8 pixels rewards blurry averages too (a
-class's mean image is close to many of its members), so the score is a proxy
-to read beside the pictures, not a replacement for looking at them.
+Two picture sets (`ImageSet`): scikit-learn's 8x8 digits, shipped (D = 64,
+the engine's ``digits``, pixels in [-1, 1]), and 28x28 MNIST from the user's
+own files (D = 784; `wgan_core.files.mnist` reads them). An MNIST run trains on
+the pictures it is sent, standardised by `datasets.from_points`
+(`Standardised` maps its vectors and distances back to pixels in [-1, 1], so
+both sets are shown and measured in the same units). The quality figures are
+in `image_quality`.
 """
 from __future__ import annotations
 
 import functools
 import io
 import math
-from pathlib import Path
+import time
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from wgan_core.engine.config import TrainConfig
-
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "digits.npz"
-N_HELD_OUT = 500
-SPLIT_SEED = 0
-RECOGNISABLE_Q = 90            # percentile of held-out nearest-neighbour distances
-
-# Image presets: complete TrainConfigs on data="digits". Both share one network
-# (MLPs of 2 hidden layers of 128 units, z in R^8, batch 64, lambda 10, n_critic 5,
-# Adam betas (0.5, 0.9)); only the learning rate differs, so a class can compare them.
-# "fast" was tuned on 2 CPU cores against widths 128-512, depths 2-3, z 8-16, batch 64-128,
-# lr 1e-4..2e-3 and beta1 0 or 0.5, by generator steps to a recognisable share: with it
-# half of the digits are recognisable after ~1,000 steps and ~3/4 after 2,000 (two
-# seeds), at ~2.5x the steps per second of width 256. "seed" keeps the seed notebook's
-# WGAN-GP learning rate (Adam 1e-4).
-_NET = dict(loss="wgan-gp", data="digits", width=128, depth=2, act_g="relu", act_c="leaky_relu", z_dim=8,
-            batch=64, optimizer="adam", beta1=0.5, beta2=0.9, n_critic=5, lam=10.0, seed=0)
-IMAGE_PRESETS: dict[str, TrainConfig] = {
-    "fast": TrainConfig(lr_c=2e-3, lr_g=2e-3, **_NET),
-    "seed": TrainConfig(lr_c=1e-4, lr_g=1e-4, **_NET),
-}
-PRESET_LABELS = {"fast": "Fast: Adam 2e-3 (tuned for 2 CPU cores)", "seed": "Seed notebook: Adam 1e-4"}
-
-
-def to_images(vectors) -> np.ndarray:
-    """(N, 64) vectors in [-1, 1] -> (N, 8, 8) pictures in [0, 1] (clipped: the generator is unbounded)."""
-    x = np.asarray(vectors, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != 64:
-        raise ValueError(f"expected (N, 64) vectors, got shape {x.shape}")
-    return np.clip((np.nan_to_num(x, nan=-1.0) + 1) / 2, 0, 1).reshape(len(x), 8, 8)
-
-
-@functools.lru_cache(maxsize=1)
-def digits_split() -> dict[str, np.ndarray]:
-    """The fixed reference / held-out split: pictures (N, 64) in [0, 1] and labels (N,)."""
-    d = np.load(ASSET)
-    x = d["images"].reshape(len(d["images"]), 64).astype(np.float32) / 16.0
-    y = d["labels"].astype(np.int64)
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
-    ref, held = order[N_HELD_OUT:], order[:N_HELD_OUT]
-    out = {"ref": x[ref], "ref_labels": y[ref], "held": x[held], "held_labels": y[held]}
-    d_held, _ = _nearest(out["held"], out["ref"])
-    out["held_mean"] = np.float64(d_held.mean())
-    out["held_q"] = np.float64(np.percentile(d_held, RECOGNISABLE_Q))
-    for v in out.values():
-        v.setflags(write=False)
-    return out
-
-
-def _nearest(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Euclidean distance (N,) from each row of x to its nearest row of ref, and that row's index."""
-    d2 = (x * x).sum(1)[:, None] - 2 * x @ ref.T + (ref * ref).sum(1)[None, :]   # (N, M)
-    idx = d2.argmin(1)
-    return np.sqrt(np.maximum(d2[np.arange(len(x)), idx], 0.0)), idx
-
-
-def quality(pictures) -> dict:
-    """Nearest-neighbour quality of pictures (N, 64) or (N, 8, 8) in [0, 1] (see the module doc).
-
-    Returns ``nn_ratio`` (about 1 for real digits), ``recognisable`` (share in
-    [0, 1], about 0.9 for real digits), ``classes`` (0..10, among recognisable
-    pictures), ``class_counts`` (10,), ``n``. About 1 ms for 64 pictures.
-    """
-    x = np.asarray(pictures, dtype=np.float32).reshape(len(pictures), -1)
-    if x.shape[1] != 64 or len(x) == 0:
-        raise ValueError(f"expected N >= 1 pictures of 64 pixels, got shape {np.shape(pictures)}")
-    x = np.clip(np.nan_to_num(x, nan=0.0), 0, 1)
-    s = digits_split()
-    d, idx = _nearest(x, s["ref"])
-    ok = d <= s["held_q"]
-    counts = np.bincount(s["ref_labels"][idx[ok]], minlength=10)
-    return {"nn_ratio": float(d.mean() / s["held_mean"]), "recognisable": float(ok.mean()),
-            "classes": int((counts > 0).sum()), "class_counts": counts, "n": len(x)}
-
-
-def real_row() -> np.ndarray:
-    """One typical held-out real digit of each class 0..9, (10, 8, 8) in [0, 1], for comparison.
-
-    Typical: of the held-out digits of class k whose nearest reference digit is
-    also a k, the one nearest to it.
-    """
-    s = digits_split()
-    d, idx = _nearest(s["held"], s["ref"])
-    same = s["ref_labels"][idx] == s["held_labels"]
-    pick = [int(np.argmin(np.where((s["held_labels"] == k) & same, d, np.inf))) for k in range(10)]
-    return s["held"][pick].reshape(10, 8, 8)
-
-
-# Exact W1 between two independent samples of 400 real digits (with replacement, as the
-# trainer's evaluation batch): the floor that the "exact W1" curve (400 generated vs 400
-# real) cannot go below even for a perfect generator. Mean of 10 draws (std 0.06);
-# tests/test_images.py recomputes it.
-W1_FLOOR = 2.44
-REAL_RECOGNISABLE = RECOGNISABLE_Q / 100      # held-out real digits score this share by construction
+from wgan_core.engine.views import last_measured
+from wgan_core.lessons.image_quality import Reference, digits_reference, quality, real_row
 
 BLUE, ORANGE, GREY = "#3b6fb6", "#e66101", "#6b6b6b"
 
 
-def grid_image(vectors, nrow: int = 8, scale: int = 6, pad: int = 1):
-    """(N, 64) vectors in [-1, 1] as a digits grid (PIL), each 8x8 tile with ``pad`` white pixels around."""
-    x = np.pad(to_images(vectors), ((0, 0), (pad, pad), (pad, pad)))    # (N, 8+2p, 8+2p), 0 = white
-    return digits_grid(x, nrow, scale)
+@dataclass(frozen=True)
+class Standardised:
+    r"""How `datasets.from_points` rescales the pixel rows a run trains on, and back.
+
+    from_points maps a row :math:`p` (pixels 0..255) to :math:`(p - \bar p) / s`
+    (:math:`\bar p` the per-pixel mean, :math:`s` the standard deviation of all
+    centred values). `to_vectors` maps a generated vector back to pixels in
+    [-1, 1] (:math:`v = 2p / 255 - 1`); a distance in the run's units times
+    `factor` is the same distance between such pixels:
+    :math:`\lVert v - v' \rVert = (2 s / 255) \lVert x - x' \rVert`.
+    """
+
+    mean: np.ndarray             # (D,) per-pixel mean, 0..255
+    s: float
+
+    @classmethod
+    def of(cls, pixels) -> Standardised:
+        x = np.asarray(pixels, dtype=np.float64)
+        mean = x.mean(0)
+        return cls(mean, max(float((x - mean).std()), 1e-8))
+
+    @property
+    def factor(self) -> float:
+        return 2 * self.s / 255
+
+    def to_vectors(self, x) -> np.ndarray:
+        """Generated rows (N, D) in the run's units -> pixels in [-1, 1] (unclipped)."""
+        return (np.asarray(x, dtype=np.float64) * self.s + self.mean) * (2 / 255) - 1
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSet:
+    """A set of pictures as the page uses it: what a run is made with, how its vectors become pictures, and
+    the real digits its quality is measured against."""
+
+    name: str                        # the config's ``data``
+    label: str                       # for the page: what the pictures are
+    reference: Reference
+    points: np.ndarray | None = None         # (N, D) uint8 rows the run is created with; None: made by name
+    scale: Standardised | None = None        # None: vectors are pixels in [-1, 1] already
+
+    @property
+    def side(self) -> int:
+        return self.reference.side
+
+    @property
+    def factor(self) -> float:
+        """Run units -> pixel units ([-1, 1]) for distances (the W estimate, exact W1, its floor)."""
+        return 1.0 if self.scale is None else self.scale.factor
+
+    def to_vectors(self, fake) -> np.ndarray:
+        return np.asarray(fake, dtype=np.float64) if self.scale is None else self.scale.to_vectors(fake)
+
+    @functools.cached_property
+    def real_png(self) -> bytes:
+        """Real held-out digits, one of each class (`image_quality.real_row`), as a PNG row; made once."""
+        return png(grid_image(real_row(self.reference).reshape(10, -1) * 2 - 1, nrow=10))
+
+
+@functools.lru_cache(maxsize=1)
+def digits_set() -> ImageSet:
+    return ImageSet("digits", "scikit-learn's 1,797 digits, shipped with the app", digits_reference())
+
+
+def mnist_set(data, source: str | None = None) -> ImageSet:
+    """MNIST as `wgan_core.files.mnist.MnistData` holds it (``x_train`` (N, 28, 28) uint8, ``y_train``,
+    ``x_test``, ``y_test``, ``source``, ``n_train_total``): the training pictures are what runs train on (and
+    the quality's training digits), the test pictures its held-out digits. About a second for 10,000 x 1,000."""
+    pixels = np.ascontiguousarray(np.asarray(data.x_train, dtype=np.uint8).reshape(len(data.x_train), -1))
+    pixels.setflags(write=False)
+    ref = Reference.build("mnist", pixels / np.float32(255), data.y_train, np.asarray(data.x_test) / np.float32(255),
+                          data.y_test)
+    n = data.n_train_total
+    kept = f"{len(pixels):,} of {n:,}" if n > len(pixels) else f"{len(pixels):,}"
+    return ImageSet("mnist", f"MNIST: {kept} training pictures from {source or data.source}", ref, pixels,
+                    Standardised.of(pixels))
+
+
+# --------------------------------------------------------------------------- pictures
+
+def to_images(vectors) -> np.ndarray:
+    """(N, side^2) vectors in [-1, 1] -> (N, side, side) pictures in [0, 1] (clipped: the generator is unbounded)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    side = math.isqrt(x.shape[1]) if x.ndim == 2 else 0
+    if x.ndim != 2 or side < 2 or side * side != x.shape[1]:
+        raise ValueError(f"expected (N, side^2) vectors, got shape {x.shape}")
+    return np.clip((np.nan_to_num(x, nan=-1.0) + 1) / 2, 0, 1).reshape(len(x), side, side)
+
+
+def grid_image(vectors, nrow: int = 8, scale: int | None = None, pad: int = 1):
+    """(N, side^2) vectors in [-1, 1] as a grid (PIL), each tile with ``pad`` white pixels around; ``scale``
+    defaults to about 60 screen pixels per tile."""
+    x = to_images(vectors)
+    x = np.pad(x, ((0, 0), (pad, pad), (pad, pad)))                      # (N, side+2p, side+2p), 0 = white
+    return digits_grid(x, nrow, scale or max(2, 60 // x.shape[1]))
 
 
 def png(image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
-
-
-def _points(steps, values, series: str) -> list[dict]:
-    return [{"step": float(s), "value": float(v), "series": series}
-            for s, v in zip(steps, values) if np.isfinite(s) and np.isfinite(v)]
-
-
-def _chart(title: str, rows: list[dict], y: dict, color: dict, dotted: list[str], level: float, label: str,
-           height: int) -> dict:
-    """Lines over generator steps (series in ``dotted`` with a dot per measurement), a dashed level labelled."""
-    ref = {"data": {"values": [{"y": level, "label": label}]},
-           "encoding": {"y": {"field": "y", "type": "quantitative"}}}
-    enc = {"x": {"field": "step", "type": "quantitative", "title": "generator step"},
-           "y": {"field": "value", "type": "quantitative", **y}, "color": color,
-           "tooltip": [{"field": "series"}, {"field": "step", "format": ",.0f"}, {"field": "value", "format": ".3~g"}]}
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title, "anchor": "start", "fontSize": 14},
-        "width": "container", "height": int(height),
-        "autosize": {"type": "fit-x", "contains": "padding"},     # height is the plot's, not title + axes
-        "layer": [
-            {"data": {"values": rows}, "mark": {"type": "line", "strokeWidth": 2}, "encoding": enc},
-            {"data": {"values": rows}, "transform": [{"filter": {"field": "series", "oneOf": dotted}}],
-             "mark": {"type": "point", "filled": True, "size": 30}, "encoding": enc},
-            {**ref, "mark": {"type": "rule", "strokeDash": [5, 4], "color": GREY}},
-            {**ref, "mark": {"type": "text", "align": "right", "dy": -8, "x": {"expr": "width"}, "color": GREY,
-                             "fontSize": 12},
-             "encoding": {**ref["encoding"], "text": {"field": "label"}}},
-        ],
-        "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}, "legend": {"labelFontSize": 12},
-                   "view": {"stroke": None}},
-    }
-
-
-def distance_spec(curves: dict, height: int = 200) -> dict:
-    """Vega-Lite: the critic's W estimate and the exact W1 (400 vs 400) over generator steps, with the floor."""
-    step = np.asarray(curves.get("gen_step", []), dtype=float)
-    names = ["critic's W estimate", "exact W1 (400 vs 400)"]
-    rows = _points(step, curves.get("w_estimate", []), names[0]) + _points(step, curves.get("exact_w1", []), names[1])
-    color = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "top", "labelLimit": 0},
-             "scale": {"domain": names, "range": [BLUE, ORANGE]}}
-    return _chart("Distance between real and generated digits", rows, {"title": "distance"}, color, names[1:],
-                  W1_FLOOR, f"exact W1 of real vs real: {W1_FLOOR}", height)
-
-
-def quality_spec(history: list[tuple[float, float]], height: int = 150) -> dict:
-    """Vega-Lite: share of recognisable generated digits over generator steps, with real digits' level."""
-    rows = [{"step": float(s), "value": float(v), "series": "recognisable"} for s, v in history]
-    return _chart("Recognisable generated digits", rows,
-                  {"title": "share", "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}},
-                  {"value": ORANGE}, [], REAL_RECOGNISABLE, f"real digits: {REAL_RECOGNISABLE:.0%}", height)
 
 
 def digits_grid(images, nrow: int = 8, scale: int = 4) -> Image.Image:
@@ -231,3 +165,155 @@ def digits_grid(images, nrow: int = 8, scale: int = 4) -> Image.Image:
         r, c = divmod(i, cols)
         out[1 + r * (th + 1):(r + 1) * (th + 1), 1 + c * (tw + 1):(c + 1) * (tw + 1)] = tiles[i]
     return Image.fromarray(out).convert("RGB")
+
+
+# --------------------------------------------------------------------------- numbers shown
+
+def shown(value, factor: float = 1.0, fmt: str = "{:.2f}") -> str:
+    """A measured distance in pixel units, or "—" while it is not measured (None, NaN)."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    return fmt.format(float(value) * factor)
+
+
+# --------------------------------------------------------------------------- charts
+
+def _points(steps, values, series: str, factor: float = 1.0) -> list[dict]:
+    return [{"step": float(s), "value": float(v) * factor, "series": series}
+            for s, v in zip(steps, values) if np.isfinite(s) and np.isfinite(v)]
+
+
+STEP_AXIS = {"field": "step", "type": "quantitative", "title": "generator step",
+             "axis": {"format": ",d", "tickMinStep": 1}}
+
+
+def _chart(title: str, layers: list[dict], height: int) -> dict:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title, "anchor": "start", "fontSize": 14},
+        "width": "container", "height": int(height),
+        "autosize": {"type": "fit-x", "contains": "padding"},     # height is the plot's, not title + axes
+        "layer": layers,
+        "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}, "legend": {"labelFontSize": 12},
+                   "view": {"stroke": None}},
+    }
+
+
+def _lines(rows: list[dict], y: dict, color: dict, dotted: list[str]) -> list[dict]:
+    enc = {"x": STEP_AXIS, "y": {"field": "value", "type": "quantitative", **y}, "color": color,
+           "tooltip": [{"field": "series"}, {"field": "step", "format": ",.0f"}, {"field": "value", "format": ".3~g"}]}
+    return [{"data": {"values": rows}, "mark": {"type": "line", "strokeWidth": 2}, "encoding": enc},
+            {"data": {"values": rows}, "transform": [{"filter": {"field": "series", "oneOf": dotted}}],
+             "mark": {"type": "point", "filled": True, "size": 30}, "encoding": enc}]
+
+
+def _band(lo: float, hi: float, label: str) -> list[dict]:
+    """A grey band across the chart from lo to hi, labelled at its top right."""
+    data = {"values": [{"lo": lo, "hi": hi, "label": label}]}
+    return [{"data": data, "mark": {"type": "rect", "color": GREY, "opacity": 0.18},
+             "encoding": {"y": {"field": "lo", "type": "quantitative"}, "y2": {"field": "hi"}}},
+            {"data": data, "mark": {"type": "text", "align": "right", "dy": -6, "x": {"expr": "width"},
+                                    "color": GREY, "fontSize": 12},
+             "encoding": {"y": {"field": "hi", "type": "quantitative"}, "text": {"field": "label"}}}]
+
+
+def distance_spec(curves: dict, floor=None, factor: float = 1.0, height: int = 200) -> dict:
+    """Vega-Lite: the critic's W estimate (on the 2,500 evaluation pictures) and the exact W1 (400 vs 400)
+    over generator steps, in pixel units (``factor``), with the floor band ``floor`` = [p5, p95] when known."""
+    step = np.asarray(curves.get("gen_step", []), dtype=float)
+    names = ["critic's W estimate", "exact W1 (400 vs 400)"]
+    rows = (_points(step, curves.get("critic_w1_estimate", []), names[0], factor)
+            + _points(step, curves.get("exact_w1", []), names[1], factor))
+    color = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "top", "labelLimit": 0},
+             "scale": {"domain": names, "range": [BLUE, ORANGE]}}
+    band = []
+    if floor is not None and all(v is not None and np.isfinite(v) for v in floor):
+        lo, hi = float(floor[0]) * factor, float(floor[1]) * factor
+        band = _band(lo, hi, f"real vs real: {lo:.2f}–{hi:.2f}")
+    return _chart("Distance between real and generated digits",
+                  band + _lines(rows, {"title": "distance (pixels in [-1, 1])"}, color, names[1:]), height)
+
+
+def quality_spec(history: list[tuple[float, float, float]], real: float = 0.9, height: int = 150) -> dict:
+    """Vega-Lite: the recognisable share over generator steps with a band of ± one standard error, and the
+    level real digits reach."""
+    rows = [{"step": float(s), "value": float(v), "lo": max(0.0, v - e), "hi": min(1.0, v + e),
+             "series": "recognisable"} for s, v, e in history]
+    y = {"title": "share", "axis": {"format": ".0%"}, "scale": {"domain": [0, 1]}}
+    err = {"data": {"values": rows}, "mark": {"type": "area", "color": ORANGE, "opacity": 0.2},
+           "encoding": {"x": STEP_AXIS, "y": {"field": "lo", "type": "quantitative", **y}, "y2": {"field": "hi"}}}
+    level = {"data": {"values": [{"y": real, "label": f"real digits: {real:.0%}"}]}}
+    rule = [{**level, "mark": {"type": "rule", "strokeDash": [5, 4], "color": GREY},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {**level, "mark": {"type": "text", "align": "right", "dy": -8, "x": {"expr": "width"}, "color": GREY,
+                               "fontSize": 12},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}, "text": {"field": "label"}}}]
+    return _chart("Recognisable generated digits (± one standard error)",
+                  [err, *_lines(rows, y, {"value": ORANGE}, []), *rule], height)
+
+
+# --------------------------------------------------------------------------- what the page shows of a snapshot
+
+class Tracker:
+    """The pictures of each snapshot (the first `GRID` of them), their quality at most once every `RESCORE_S`
+    seconds (a run's first snapshot at once; a snapshot carrying more than `GRID` pictures always: all of
+    them are scored, up to `image_quality.max_scored`), and the recognisable share's history. ``clock``:
+    seconds, injected for tests."""
+
+    GRID = 64
+
+    RESCORE_S = 1.0
+
+    def __init__(self, clock=time.monotonic):
+        self.key, self.png, self.q, self.clock, self.scored_at = None, b"", None, clock, -math.inf
+        self.history: list[tuple[float, float, float]] = []          # (step, recognisable, its standard error)
+
+    def update(self, snap: dict, pics: ImageSet) -> bool:
+        """Take a snapshot; False when it is not of ``pics`` (a late one of the run before)."""
+        if snap["config"].get("data") != pics.name:
+            return False
+        key = (snap.get("serial"), snap.get("version"))
+        if key == self.key:
+            return True
+        vectors, now = pics.to_vectors(snap["fake"]), self.clock()
+        if (self.q is None or self.key is None or self.key[0] != key[0] or now - self.scored_at >= self.RESCORE_S
+                or len(vectors) > self.GRID):
+            self.q, self.scored_at = quality(to_images(vectors), pics.reference), now
+            if self.history and snap["gen_steps"] < self.history[-1][0]:
+                self.history.clear()                                    # a new run
+            if not self.history or snap["gen_steps"] > self.history[-1][0]:
+                self.history.append((snap["gen_steps"], self.q["recognisable"], self.q["recognisable_se"]))
+                del self.history[:-400]
+        self.key, self.png = key, png(grid_image(vectors[: self.GRID]))
+        return True
+
+
+def figures(snap: dict, q: dict, factor: float, playing: bool) -> tuple[list[dict], ...]:
+    """The page's rows of numbers, as keyword arguments of ``st.metric``: the run (step, the critic's
+    estimate, the exact W1 beside its floor, in pixel units), then the quality figures beside real digits',
+    two by two (a recognisable share with its standard error needs the room)."""
+    m, real = snap["metrics"], q["real"]
+    lo, hi = m.get("exact_w1_floor") or (None, None)
+    off = {"delta_color": "off", "delta_arrow": "off"}
+    run = [dict(label="Generator step", value=f"{snap['gen_steps']:,}", delta="training" if playing else "paused",
+                **off),
+           dict(label="W estimate", value=shown(m.get("critic_w1_estimate"), factor),
+                help="The critic's E f(real) − E f(fake) over its 2,500 fixed evaluation pictures of each kind."),
+           dict(label="Exact W1", value=shown(last_measured(snap, "exact_w1"), factor),
+                delta=f"floor {shown(lo, factor, '{:.3g}')}–{shown(hi, factor, '{:.3g}')}", **off,
+                help="Optimal transport between 400 generated and 400 real pictures. Two samples of 400 real "
+                     "pictures already lie this far apart (5th–95th percentile): the floor.")]
+    quality_row = [
+        dict(label="Recognisable", value=f"{q['recognisable']:.0%}",
+             delta=f"± {q['recognisable_se']:.0%} · real {real['recognisable'][0]:.0%}", **off,
+             help="As close (in pixels) to some training digit as 90 % of held-out real digits are."),
+        dict(label="Classes", value=f"{q['classes']:.1f}", delta=f"real {real['classes'][0]:.1f}", **off,
+             help="Class balance: exp(entropy) of the classes of the nearest training digits (10: balanced, "
+                  "1: one class)."),
+        dict(label="Variety", value=f"{q['variety']:.2f}", delta="real 1.00", **off,
+             help="Mean distance from each picture to the nearest other one, over real digits' (as many)."),
+        dict(label="Too close", value=f"{q['too_close']:.0%}", delta=f"real {real['too_close'][0]:.0%}", **off,
+             help="Share nearer a training digit than 95 % of held-out real digits are: copies."),
+    ]
+    return run, quality_row[:2], quality_row[2:]
+

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import wasserstein_distance
 
-from wgan_core.lessons import theory
+from wgan_core.lessons import push1d, theory
 from wgan_core.lessons.dist1d import Dist1D, make_dist, w1_between
 
 KINDS = ("gaussian", "mixture", "uniform")
@@ -89,7 +89,7 @@ def gaussians_view(m: float, s: float, n: int = 400) -> dict:
     Columns over a grid ``x`` (n,): densities ``p``, ``q``; the optimal
     discriminator ``d_star`` :math:`= p/(p+q)`; ``gan`` :math:`= \lvert \partial_x
     \log(1 - D^*) \rvert` (the push a fake sample at x gets,
-    :func:`wgan_core.theory.gan_generator_grad_1d`); ``critic``
+    :func:`wgan_core.push1d.gan_generator_grad_1d`); ``critic``
     :math:`= f^*(x)` (the optimal critic, slope 1 towards the real data).
     Scalars: ``js`` (nats), ``w1`` :math:`= \lvert m \rvert`, the mean pushes
     ``gan_push`` and ``wgan_push`` over the fake samples, ``d_at_fake``
@@ -98,22 +98,22 @@ def gaussians_view(m: float, s: float, n: int = 400) -> dict:
     x = np.linspace(min(0.0, m) - 4 * s, max(0.0, m) + 4 * s, n)
     p, q = np.exp(-0.5 * (x / s) ** 2), np.exp(-0.5 * ((x - m) / s) ** 2)
     p, q = p / (s * np.sqrt(2 * np.pi)), q / (s * np.sqrt(2 * np.pi))
-    return {"x": x, "p": p, "q": q, "d_star": theory.optimal_discriminator(p, q),
-            "gan": theory.gan_generator_grad_1d(0.0, m, s, x), "critic": theory.optimal_critic_1d(x, 0.0, m),
+    return {"x": x, "p": p, "q": q, "d_star": push1d.optimal_discriminator(p, q),
+            "gan": push1d.gan_generator_grad_1d(0.0, m, s, x), "critic": push1d.optimal_critic_1d(x, 0.0, m),
             "js": theory.js_gaussians_1d(0.0, s, m, s), "w1": theory.w1_gaussians_1d(0.0, s, m, s),
-            "gan_push": theory.gan_push_1d(0.0, m, s), "wgan_push": theory.wgan_push_1d(0.0, m, s),
+            "gan_push": push1d.gan_push_1d(0.0, m, s), "wgan_push": push1d.wgan_push_1d(0.0, m, s),
             "d_at_fake": float(expit(-m * m / (2 * s * s)))}                   # D*(m) = p(m) / (p(m) + q(m))
 
 
 def push_vs_distance(s: float, m_max: float = 10.0, n: int = 101) -> dict:
     """Mean push of the optimal discriminator (GAN) and of the optimal critic (WGAN) as the gap m grows.
 
-    Columns ``m`` (n,), ``gan`` (n,), ``wgan`` (n,), from :func:`wgan_core.theory.gan_push_1d`
-    and :func:`wgan_core.theory.wgan_push_1d`.
+    Columns ``m`` (n,), ``gan`` (n,), ``wgan`` (n,), from :func:`wgan_core.push1d.gan_push_1d`
+    and :func:`wgan_core.push1d.wgan_push_1d`.
     """
     m = np.linspace(0.0, m_max, n)
-    return {"m": m, "gan": np.array([theory.gan_push_1d(0.0, v, s) for v in m]),
-            "wgan": np.array([theory.wgan_push_1d(0.0, v, s) for v in m])}
+    return {"m": m, "gan": np.array([push1d.gan_push_1d(0.0, v, s) for v in m]),
+            "wgan": np.array([push1d.wgan_push_1d(0.0, v, s) for v in m])}
 
 
 # --------------------------------------------------------------------------- Wasserstein in 1D

@@ -6,10 +6,8 @@ Contents
 - :func:`parallel_lines`, :func:`parallel_lines_numeric`: the WGAN paper's
   Example 1 (JS, KL, TV and W1 between two parallel segments), in closed form
   and by an independent discretised computation.
-- :func:`optimal_discriminator`, :func:`gan_generator_grad_1d`,
-  :func:`gan_push_1d`, :func:`optimal_critic_1d`, :func:`wgan_push_1d`: the
-  gradient a generator feels from an optimal discriminator (vanishes as the
-  distributions separate) and from an optimal critic (stays 1).
+- the push a generator feels from an optimal discriminator and from an optimal
+  critic is in `wgan_core.lessons.push1d`.
 - :func:`js_gaussians_1d`: JS divergence between two 1D Gaussians by quadrature.
 
 Logarithms are natural, so the JS divergence saturates at :math:`\log 2`.
@@ -25,17 +23,17 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import integrate
-from scipy.special import expit, logsumexp
+from scipy.special import logsumexp
 from scipy.stats import norm
 
 from wgan_core.engine.metrics import exact_w1
 
 # Gaussian tails beyond this many standard deviations are dropped from quadratures
 # (their mass is below 1e-32).
-_TAIL = 12.0
+TAIL = 12.0
 
 
-def _check_scale(s: float, name: str, allow_zero: bool = False) -> float:
+def check_scale(s: float, name: str, allow_zero: bool = False) -> float:
     s = float(s)
     if not math.isfinite(s) or s < 0 or (s == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -43,7 +41,7 @@ def _check_scale(s: float, name: str, allow_zero: bool = False) -> float:
     return s
 
 
-def _check_loc(m: float, name: str) -> float:
+def check_loc(m: float, name: str) -> float:
     m = float(m)
     if not math.isfinite(m):
         raise ValueError(f"{name} must be finite, got {m}")
@@ -76,8 +74,8 @@ def w1_gaussians_1d(mu1: float, s1: float, mu2: float, s2: float) -> float:
     float
         The W1 distance.
     """
-    a = _check_loc(mu1, "mu1") - _check_loc(mu2, "mu2")
-    b = abs(_check_scale(s1, "s1", allow_zero=True) - _check_scale(s2, "s2", allow_zero=True))
+    a = check_loc(mu1, "mu1") - check_loc(mu2, "mu2")
+    b = abs(check_scale(s1, "s1", allow_zero=True) - check_scale(s2, "s2", allow_zero=True))
     if b == 0.0:
         return abs(a)
     return float(b * math.sqrt(2.0 / math.pi) * math.exp(-a * a / (2.0 * b * b))
@@ -177,7 +175,7 @@ def parallel_lines_numeric(theta: float, n: int = 500, cell: float = 0.01, seed:
     dict
         ``js``, ``kl``, ``tv``, ``w1`` (floats).
     """
-    theta = _check_loc(theta, "theta")
+    theta = check_loc(theta, "theta")
     if n < 1 or not cell > 0:
         raise ValueError(f"need n >= 1 and cell > 0, got n={n}, cell={cell}")
     half = math.ceil((abs(theta) + 1.0) / cell)
@@ -189,171 +187,6 @@ def parallel_lines_numeric(theta: float, n: int = 500, cell: float = 0.01, seed:
     pt = np.column_stack([np.full(n, theta), rng.uniform(size=n)])  # (n, 2)
     out["w1"] = exact_w1(p0, pt)
     return out
-
-
-# --------------------------------------------------------------------------- discriminator vs critic
-def optimal_discriminator(p: ArrayLike, q: ArrayLike) -> np.ndarray:
-    r"""The optimal GAN discriminator for real density ``p`` and fake density ``q``.
-
-    .. math::
-        D^*(x) = \frac{p(x)}{p(x) + q(x)} ,
-
-    with :math:`0/0` (neither distribution there) read as :math:`1/2`.
-
-    Parameters
-    ----------
-    p, q : (k,) array-like
-        Density values at the same points, >= 0.
-
-    Returns
-    -------
-    (k,) ndarray
-        :math:`D^*` at those points, in [0, 1].
-    """
-    p_arr, q_arr = np.broadcast_arrays(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64))
-    if np.any(p_arr < 0) or np.any(q_arr < 0) or not np.all(np.isfinite(p_arr + q_arr)):
-        raise ValueError("densities must be finite and non-negative")
-    total = p_arr + q_arr
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, p_arr / total, 0.5)
-
-
-def _log_ratio(x: np.ndarray, mu_real: float, mu_fake: float, s: float) -> np.ndarray:
-    r""":math:`\log p(x) - \log q(x)` for :math:`p = N(\mu_r, s^2)`, :math:`q = N(\mu_f, s^2)`."""
-    return ((x - mu_fake) ** 2 - (x - mu_real) ** 2) / (2.0 * s * s)
-
-
-def gan_generator_grad_1d(mu_real: float, mu_fake: float, s: float, x: ArrayLike) -> np.ndarray:
-    r"""Size of the push an optimal discriminator gives a generated sample at ``x``.
-
-    Real data :math:`p = N(\mu_r, s^2)`, fake :math:`q = N(\mu_f, s^2)`, the
-    discriminator at its optimum :math:`D^* = p / (p + q)`, and the generator
-    minimising :math:`\mathbb{E}_q \log(1 - D^*(x))`. From
-    :math:`\log(1 - D^*) = \log q - \log(p + q)`,
-
-    .. math::
-        \frac{d}{dx} \log(1 - D^*(x))
-        = \frac{q'}{q} - \frac{p' + q'}{p + q}
-        = D^*(x) \left(\frac{q'}{q} - \frac{p'}{p}\right)
-        = D^*(x) \, \frac{\mu_f - \mu_r}{s^2} ,
-
-    since :math:`p'/p = -(x - \mu_r)/s^2` and :math:`q'/q = -(x - \mu_f)/s^2`.
-    Where the fake samples sit, :math:`D^* \approx 0` once the two are apart:
-    the discriminator is sure, and the generator's gradient vanishes.
-
-    Parameters
-    ----------
-    mu_real, mu_fake : float
-        Means of the real and fake Gaussians.
-    s : float
-        Their common standard deviation, > 0.
-    x : (k,) array-like
-        Points (typically fake samples).
-
-    Returns
-    -------
-    (k,) ndarray
-        :math:`\lvert d/dx \log(1 - D^*(x)) \rvert` at ``x``.
-    """
-    mu_real, mu_fake = _check_loc(mu_real, "mu_real"), _check_loc(mu_fake, "mu_fake")
-    s = _check_scale(s, "s")
-    d_star = expit(_log_ratio(np.asarray(x, dtype=np.float64), mu_real, mu_fake, s))
-    return d_star * abs(mu_fake - mu_real) / (s * s)
-
-
-def gan_push_1d(mu_real: float, mu_fake: float, s: float) -> float:
-    r"""Mean push of the optimal discriminator over the fake samples.
-
-    .. math::
-        \mathbb{E}_{x \sim q} \left\lvert \frac{d}{dx} \log(1 - D^*(x)) \right\rvert
-        = \frac{\lvert m \rvert}{s^2} \, \mathbb{E}_{Z} \,
-          \sigma\!\left(-\tfrac{d^2}{2} - d Z\right),
-        \qquad m = \mu_f - \mu_r,\ d = \lvert m \rvert / s ,
-
-    with :math:`\sigma` the logistic function (:math:`D^*` at
-    :math:`x = \mu_f + s Z`). It is 0 at :math:`m = 0`, peaks near
-    :math:`d \approx 1.6`, then decays like :math:`\Phi(-d/2)`: about
-    :math:`10^{-22}` at :math:`d = 20`. Computed by adaptive quadrature in
-    :math:`Z` around the integrand's peak.
-
-    Parameters
-    ----------
-    mu_real, mu_fake : float
-        Means of the real and fake Gaussians.
-    s : float
-        Their common standard deviation, > 0.
-
-    Returns
-    -------
-    float
-        The mean push.
-    """
-    mu_real, mu_fake = _check_loc(mu_real, "mu_real"), _check_loc(mu_fake, "mu_fake")
-    s = _check_scale(s, "s")
-    d = abs(mu_fake - mu_real) / s
-    if d == 0.0:
-        return 0.0
-
-    def integrand(z: float) -> float:                          # sigma(-d^2/2 - d z) phi(z)
-        return math.exp(-np.logaddexp(0.0, d * d / 2 + d * z) - z * z / 2) / math.sqrt(2 * math.pi)
-
-    lo, hi = -d / 2 - _TAIL, _TAIL
-    value, _ = integrate.quad(integrand, lo, hi, points=[-d / 2, 0.0], epsabs=0.0, epsrel=1e-10, limit=200)
-    return d / s * value
-
-
-def optimal_critic_1d(x: ArrayLike, mu_real: float, mu_fake: float) -> np.ndarray:
-    r"""An optimal 1-Lipschitz critic between two translated copies of a distribution.
-
-    When the fake law is the real one shifted by :math:`m = \mu_f - \mu_r`,
-    the optimal transport map is :math:`x \mapsto x - m` and
-
-    .. math::
-        f^*(x) = -\operatorname{sign}(m)\, x ,
-        \qquad \mathbb{E}_p f^* - \mathbb{E}_q f^* = \lvert m \rvert = W_1 ,
-
-    a straight line of slope 1 in magnitude (defined up to a constant; 0 when
-    :math:`m = 0`).
-
-    Parameters
-    ----------
-    x : (k,) array-like
-        Points.
-    mu_real, mu_fake : float
-        Means of the real and fake laws.
-
-    Returns
-    -------
-    (k,) ndarray
-        :math:`f^*(x)`.
-    """
-    m = _check_loc(mu_fake, "mu_fake") - _check_loc(mu_real, "mu_real")
-    return -np.sign(m) * np.asarray(x, dtype=np.float64)
-
-
-def wgan_push_1d(mu_real: float, mu_fake: float, s: float) -> float:
-    r"""Mean push of the optimal critic over the fake samples: :math:`\lvert f^{*\prime} \rvert`.
-
-    The generator minimises :math:`-\mathbb{E}_q f^*(x)`, and
-    :math:`\lvert f^{*\prime}(x) \rvert = 1` everywhere
-    (:func:`optimal_critic_1d`), however far apart the Gaussians are. It is 0
-    only at :math:`\mu_f = \mu_r`, where the best critic is a constant.
-
-    Parameters
-    ----------
-    mu_real, mu_fake : float
-        Means of the real and fake Gaussians.
-    s : float
-        Their common standard deviation, > 0 (the push does not depend on it).
-
-    Returns
-    -------
-    float
-        1.0, or 0.0 when the means coincide.
-    """
-    _check_scale(s, "s")
-    m = _check_loc(mu_fake, "mu_fake") - _check_loc(mu_real, "mu_real")
-    return 0.0 if m == 0.0 else 1.0
 
 
 # --------------------------------------------------------------------------- JS of Gaussians
@@ -381,16 +214,16 @@ def js_gaussians_1d(mu1: float, s1: float, mu2: float, s2: float) -> float:
     float
         The JS divergence.
     """
-    mu1, mu2 = _check_loc(mu1, "mu1"), _check_loc(mu2, "mu2")
-    s1, s2 = _check_scale(s1, "s1"), _check_scale(s2, "s2")
+    mu1, mu2 = check_loc(mu1, "mu1"), check_loc(mu2, "mu2")
+    s1, s2 = check_scale(s1, "s1"), check_scale(s2, "s2")
 
     def integrand(x: float) -> float:
         lp, lq = norm.logpdf(x, mu1, s1), norm.logpdf(x, mu2, s2)
         lm = logsumexp([lp, lq]) - math.log(2.0)
         return 0.5 * (math.exp(lp) * (lp - lm) + math.exp(lq) * (lq - lm))
 
-    lo = min(mu1 - _TAIL * s1, mu2 - _TAIL * s2)
-    hi = max(mu1 + _TAIL * s1, mu2 + _TAIL * s2)
+    lo = min(mu1 - TAIL * s1, mu2 - TAIL * s2)
+    hi = max(mu1 + TAIL * s1, mu2 + TAIL * s2)
     points = sorted({mu1, mu2, 0.5 * (mu1 + mu2)})
     value, _ = integrate.quad(integrand, lo, hi, points=points, epsabs=1e-12, limit=500)
     return float(min(max(value, 0.0), math.log(2.0)))

@@ -1,41 +1,60 @@
-"""The server's side of training: worker processes and per-session run handles.
+"""The server's side of training: worker processes in three lanes, admission, and what they publish.
 
-`Pool` starts a bounded number of worker processes (default: one fewer than
-the CPU cores, at least one) with `subprocess`, each running
-``python -m wgan_core.worker`` with one torch thread, and talks to them over
-authenticated local sockets. A reader thread per worker keeps the newest
-snapshot of every run; drawing never waits for training. If a worker dies, it
-is restarted and its runs are created afresh from their configs, with a note.
+`Pool` starts worker processes with `subprocess`, each running
+``python -m wgan_core.serve.worker FD NICE`` with one torch thread, and talks to
+each over its own end of a `socket.socketpair` handed down with ``pass_fds``:
+no port is listened on, so no other process can reach a worker's channel.
 
-`RunHandle` is what a page holds for one training run of one session: it sends
-config changes (live ones in place, structural ones as a new run), play/pause,
-steps, checkpoints, and renders the newest snapshot to PNG once per snapshot.
-Nothing here imports streamlit.
+Lanes, so that one student's heavy work never stalls the class:
+
+- ``train``: the training workers (default one fewer than the cores, niced 5, below
+  the server); they share their time per session (`scheduler`);
+- ``heavy``: one process at nice 15 for runs whose estimated step would hold a
+  training worker for more than ``cost.HEAVY_S`` (a huge network trains slowly
+  there instead of freezing everyone's view); started on first use;
+- ``jobs``: one process at nice 15 for the lessons' experiments (`jobs`), one at a
+  time, each under a time cap (a job over it is stopped and its process restarted);
+  the default experiments are computed once at start-up (`warm`), so most visitors
+  never wait.
+
+A reader thread per worker keeps the newest snapshot of every run and its last
+``FRAMES_KEPT`` frames; drawing never waits for training. If a worker dies, a new
+one is started (outside the pool's lock) and its runs are created afresh from their
+latest settings and play state; the worker's snapshots say so. Every "play" goes
+through `Admission` (caps per server and per client, a queue). Nothing here imports
+streamlit; `RunHandle` (`wgan_core.serve.handle`) is what a page holds.
 """
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from wgan_core.draw.render import frame_key
+from wgan_core.engine import cost
 from wgan_core.engine.config import TrainConfig
+from wgan_core.serve.admission import Admission, Caps
+from wgan_core.serve.jobs import JobLane
 
 log = logging.getLogger("earthmover.pool")
 ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+FRAMES_KEPT = 64         # frames kept per run for its views (a few seconds at the fastest snapshot rate)
+NICE = {"train": 5, "heavy": 15, "jobs": 15}
 
 
 class WorkerProc:
-    def __init__(self, proc: subprocess.Popen, conn: Connection):
-        self.proc, self.conn = proc, conn
+    def __init__(self, proc: subprocess.Popen, conn: Connection, lane: str):
+        self.proc, self.conn, self.lane = proc, conn, lane
         self.lock = threading.Lock()
         self.runs: set[str] = set()
         self.alive = True
@@ -44,36 +63,51 @@ class WorkerProc:
 class Pool:
     """Worker processes shared by every session of the server."""
 
-    def __init__(self, n_workers: int | None = None, device: str | None = None):
+    def __init__(self, n_workers: int | None = None, device: str | None = None, caps: Caps | None = None):
         n = n_workers or int(os.environ.get("EARTHMOVER_WORKERS", 0)) or max(1, (os.cpu_count() or 2) - 1)
         self.device = device
-        self._key = os.urandom(16)
-        self._listener = Listener(("127.0.0.1", 0), authkey=self._key)
         self._lock = threading.Lock()
         self.snaps: dict[str, dict] = {}
+        self.frames: dict[str, collections.deque] = {}   # rid -> its last frames (version, bytes), newest last
         self.errors: dict[str, str] = {}
         self.replies: dict[str, queue.Queue] = {}
-        self.created: dict[str, dict] = {}
+        self.created: dict[str, dict] = {}               # rid -> its create payload, kept up to date (restarts)
+        self.clients: dict[str, str] = {}                # rid -> client address (admission)
         self.owner: dict[str, WorkerProc] = {}
-        self.workers = [self._start() for _ in range(n)]
+        self.admission = Admission(caps)
         self.closed = False
+        self.workers = [self._start("train") for _ in range(n)]
+        self._lanes: dict[str, WorkerProc] = {}
+        self.jobs = JobLane(self)
 
     # -- processes ------------------------------------------------------------------------
-    def _start(self) -> WorkerProc:
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   EARTHMOVER_WORKER_KEY=self._key.hex(), PYTHONPATH=str(ROOT))
-        host, port = self._listener.address
-        proc = subprocess.Popen([sys.executable, "-m", "wgan_core.serve.worker", host, str(port)],
-                                cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
-        box: list[Connection] = []
-        t = threading.Thread(target=lambda: box.append(self._listener.accept()), daemon=True)
-        t.start()
-        t.join(60)
-        if not box:
+    def _start(self, lane: str) -> WorkerProc:
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "wgan_core.serve.worker", str(theirs.fileno()),
+                                     str(NICE[lane])], cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL,
+                                    pass_fds=(theirs.fileno(),))
+        finally:
+            theirs.close()
+        conn = Connection(ours.detach())
+        if not conn.poll(START_TIMEOUT_S):           # the worker says "ready" once torch is imported
             proc.kill()
-            raise RuntimeError("a training worker did not start within 60 s")
-        w = WorkerProc(proc, box[0])
-        threading.Thread(target=self._read, args=(w,), daemon=True, name="earthmover-reader").start()
+            conn.close()
+            raise RuntimeError(f"a training worker did not start within {START_TIMEOUT_S:.0f} s")
+        conn.recv()
+        w = WorkerProc(proc, conn, lane)
+        threading.Thread(target=self._read, args=(w,), daemon=True, name=f"earthmover-{lane}").start()
+        return w
+
+    def lane(self, lane: str) -> WorkerProc:
+        """The heavy or jobs process, started on first use."""
+        with self._lock:
+            w = self._lanes.get(lane)
+        if w is None or not w.alive or w.proc.poll() is not None:
+            w = self._start(lane)
+            with self._lock:
+                self._lanes[lane] = w
         return w
 
     def _read(self, w: WorkerProc) -> None:
@@ -85,8 +119,7 @@ class Pool:
             if rid not in self.owner:
                 continue                             # a late message for a released run
             if kind == "snap":
-                payload["received"] = time.monotonic()
-                self.snaps[rid] = payload
+                self._keep(rid, payload)
             elif kind == "error":
                 self.errors[rid] = payload
                 self._reply(rid, ("error", payload))
@@ -100,24 +133,70 @@ class Pool:
         if not self.closed and code not in (-signal.SIGTERM, -signal.SIGINT):   # stopped on purpose: stay down
             self._replace(w)
 
+    def _keep(self, rid: str, snap: dict) -> None:
+        """The newest snapshot of a run (with the last curves and real points it carried), and its last
+        ``FRAMES_KEPT`` frames, for the views to play. A run the worker stopped leaves the admission."""
+        snap["received"] = time.monotonic()
+        old = self.snaps.get(rid)
+        same_run = old is not None and old.get("serial") == snap.get("serial")
+        for key in ("curves", "real"):
+            if key not in snap and same_run and key in old:
+                snap[key] = old[key]
+        frame = snap.get("frame")
+        if frame is not None:
+            ring = self.frames.get(rid)
+            if ring is None or not same_run:
+                ring = self.frames[rid] = collections.deque(maxlen=FRAMES_KEPT)
+            ring.append((snap["version"], frame))
+        self.snaps[rid] = snap
+        made = self.created.get(rid)
+        answered = made is not None and snap.get("cmd", 0) >= made.get("cmd", 0)   # not an older, in-flight state
+        if answered and not snap.get("playing") and snap.get("reason") != "queued" and rid in self.admission.playing:
+            self._admit(self.admission.release(rid))         # the worker stopped it (idle, diverged, failed)
+
     def _reply(self, rid: str, item) -> None:
         q = self.replies.get(rid)
         if q is not None:
             q.put(item)
 
     def _replace(self, dead: WorkerProc) -> None:
-        log.error("training worker %s exited with %s; restarting it", dead.proc.pid, dead.proc.poll())
+        """Start a new worker (no lock held while it starts) and recreate the dead one's runs on it, each
+        with its latest settings and play state."""
+        log.error("%s worker %s exited with %s; restarting it", dead.lane, dead.proc.pid, dead.proc.poll())
+        dead.conn.close()
+        if dead.lane == "jobs":                          # a job that was stopped: start afresh on next use
+            return
+        for attempt in range(3):
+            try:
+                new = self._start(dead.lane)
+                break
+            except (RuntimeError, OSError):
+                log.exception("restart attempt %d failed", attempt + 1)
+        else:
+            return
         with self._lock:
-            new = self._start()
-            self.workers[self.workers.index(dead)] = new
-        for rid in list(dead.runs):
-            if rid in self.created:
-                self._send_to(new, "create", rid, self.created[rid])
+            if dead in self.workers:
+                self.workers[self.workers.index(dead)] = new
+            else:
+                self._lanes[dead.lane] = new
+            moved = [rid for rid in dead.runs if rid in self.created]
+            for rid in moved:
                 new.runs.add(rid)
                 self.owner[rid] = new
-                self.errors[rid] = "The training process restarted; this run started again from its settings."
+        for rid in moved:
+            self._send_to(new, "create", rid, {**self.created[rid], "reason": "restarted"})
 
-    # -- messages -------------------------------------------------------------------------
+    def attach(self, rid: str, w: WorkerProc) -> None:
+        """Route messages for ``rid`` (a job's or a stats request's id) to and from worker ``w``."""
+        with self._lock:
+            self.owner[rid] = w
+
+    def detach(self, rid: str) -> None:
+        with self._lock:
+            for d in (self.owner, self.replies, self.errors):
+                d.pop(rid, None)
+
+    # -- runs -----------------------------------------------------------------------------
     def _send_to(self, w: WorkerProc, verb: str, rid: str, payload=None) -> None:
         with w.lock:
             try:
@@ -126,29 +205,81 @@ class Pool:
                 log.warning("could not reach worker %s", w.proc.pid)
 
     def send(self, rid: str, verb: str, payload=None) -> None:
+        """A command for run ``rid``. A "play" goes through the admission first (a run that must wait is told
+        so, and starts when a place frees); live settings and play state are written back into the run's
+        create payload, so that a restarted worker recreates the run as it was."""
+        if verb == "play":
+            payload = self._admitted(rid, payload)
+        elif verb == "step":
+            self._admit(self.admission.release(rid))
+        made = self.created.get(rid)
+        if made is not None:
+            if verb == "config":
+                made["config"] = payload
+            elif verb in ("play", "step"):
+                made["playing"] = verb == "play" and payload["on"]
+                made["cmd"] = made["cmd"] if payload.get("cmd") is None else payload["cmd"]
+            elif verb == "speed":
+                made["speed"] = payload
         w = self.owner.get(rid)
         if w is not None:
             self._send_to(w, verb, rid, payload)
 
-    def create(self, rid: str, config: TrainConfig, points=None, keep_playing: bool = False) -> None:
-        payload = {"config": config.to_dict(), "points": points, "device": self.device,
-                   "keep_playing": keep_playing}
+    def _admitted(self, rid: str, payload: dict) -> dict:
+        if not payload["on"]:
+            self._admit(self.admission.release(rid))
+            return payload
+        if self.admission.request(rid, self.clients.get(rid, "local")):
+            return payload
+        return {**payload, "on": False, "queued": self.admission.queued_note(rid)}
+
+    def _admit(self, rids: list[str]) -> None:
+        """Runs that waited in line may play now."""
+        for rid in rids:
+            self.send(rid, "play", {"on": True, "cmd": None})
+
+    def create(self, rid: str, config: TrainConfig, points=None, playing: bool = False, cmd: int = 0,
+               speed: float = 0.0, owner: str = "", client: str = "local") -> None:
+        """A new run (or a fresh one in place of ``rid``'s): in the heavy lane when its steps are slow."""
+        lane = "heavy" if cost.step_seconds(config) > cost.HEAVY_S else "train"
+        self.clients[rid] = client
+        payload = {"config": config.to_dict(), "points": points, "device": self.device, "playing": False,
+                   "cmd": cmd, "speed": speed, "owner": owner or rid}
+        if playing:
+            queued = self._admitted(rid, {"on": True})
+            payload["playing"] = queued["on"]
+            if not queued["on"]:
+                payload["reason"], payload["note"] = "queued", queued["queued"]
+        else:
+            self._admit(self.admission.release(rid))
+        old = self.owner.get(rid)
+        w = old if old is not None and old.lane == lane else None
+        if w is None:
+            w = self.lane(lane) if lane != "train" else min(self.workers, key=lambda x: len(x.runs))
         with self._lock:
-            w = self.owner.get(rid) or min(self.workers, key=lambda x: len(x.runs))
             w.runs.add(rid)
             self.owner[rid] = w
             self.created[rid] = payload
             self.replies.setdefault(rid, queue.Queue())
+        if old is not None and old is not w:
+            self._send_to(old, "close", rid)
+            old.runs.discard(rid)
         self.snaps.pop(rid, None)
+        self.frames.pop(rid, None)
         self._send_to(w, "create", rid, payload)
+
+    def pause(self, rid: str) -> None:
+        """Pause run ``rid`` on the server's behalf (its page sees it paused in the next snapshot)."""
+        self.send(rid, "play", {"on": False, "cmd": None})
 
     def release(self, rid: str) -> None:
         self.send(rid, "close")
+        self._admit(self.admission.release(rid))
         with self._lock:
             w = self.owner.pop(rid, None)
             if w is not None:
                 w.runs.discard(rid)
-            for d in (self.snaps, self.errors, self.replies, self.created):
+            for d in (self.snaps, self.frames, self.errors, self.replies, self.created, self.clients):
                 d.pop(rid, None)
 
     def request(self, rid: str, verb: str, payload=None, timeout: float = 30.0):
@@ -162,22 +293,18 @@ class Pool:
             raise ValueError(value)
         return value
 
-    def job(self, name: str, timeout: float = 120.0, **kwargs):
-        """Run a named experiment of `wgan_core.jobs` in a worker and wait for its result."""
-        rid = "job-" + uuid.uuid4().hex
-        with self._lock:
-            w = min(self.workers, key=lambda x: len(x.runs))
-            self.owner[rid] = w
-        try:
-            return self.request(rid, "job", {"name": name, "kwargs": kwargs}, timeout=timeout)
-        finally:
-            with self._lock:
-                self.owner.pop(rid, None)
-                self.replies.pop(rid, None)
-                self.errors.pop(rid, None)
+    # -- lesson jobs (serve/jobs.py) ---------------------------------------------------------------
+    def job(self, name: str, timeout: float | None = None, **kwargs):
+        """A named experiment in the jobs lane (see `jobs.JobLane.run`)."""
+        return self.jobs.run(name, timeout, **kwargs)
 
+    def warm(self, jobs: list[tuple[str, dict]]) -> threading.Thread:
+        """Compute these jobs once, in the background (see `jobs.JobLane.warm`)."""
+        return self.jobs.warm(jobs)
+
+    # -- accounts -------------------------------------------------------------------------
     def worker_stats(self) -> list[dict]:
-        """Each worker's own account: runs held, playing, RSS bytes, threads."""
+        """Each training worker's own account: runs held, playing, RSS bytes, threads."""
         out = []
         for w in self.workers:
             rid = "stats-" + uuid.uuid4().hex
@@ -190,97 +317,19 @@ class Pool:
         return out
 
     def stats(self) -> dict:
+        procs = self.workers + list(self._lanes.values())
         return {"workers": len(self.workers), "alive": sum(w.alive for w in self.workers),
-                "runs": sum(len(w.runs) for w in self.workers), "pids": [w.proc.pid for w in self.workers]}
+                "runs": sum(len(w.runs) for w in procs), "pids": [w.proc.pid for w in procs],
+                "playing": len(self.admission.playing), "waiting": len(self.admission.waiting)}
 
     def close(self) -> None:
         self.closed = True
-        for w in self.workers:
+        procs = self.workers + list(self._lanes.values())
+        for w in procs:
             self._send_to(w, "exit", "")
-        for w in self.workers:
+        for w in procs:
             try:
                 w.proc.wait(5)
             except subprocess.TimeoutExpired:
                 w.proc.kill()
-        self._listener.close()
-
-
-class RunHandle:
-    """One session's training run, as seen from a page."""
-
-    def __init__(self, pool: Pool, config: TrainConfig, points=None):
-        self.pool, self.rid = pool, uuid.uuid4().hex
-        self.config, self.points = config, points
-        self.playing = False
-        self._frame: tuple | None = None
-        pool.create(self.rid, config, points)
-
-    def set_config(self, config: TrainConfig, points=None) -> str:
-        """'same', 'live' (applied to the running training) or 'restart' (a fresh run)."""
-        same_points = (points is None and self.points is None) or (
-            points is not None and self.points is not None and points is self.points)
-        if config == self.config and same_points:
-            return "same"
-        if not config.structural_diff(self.config) and same_points:
-            self.config = config
-            self.pool.send(self.rid, "config", config.to_dict())
-            return "live"
-        self.config, self.points = config, points
-        self.pool.create(self.rid, config, points, keep_playing=self.playing)
-        self._frame = None
-        return "restart"
-
-    def reset(self) -> None:
-        self.pool.create(self.rid, self.config, self.points, keep_playing=False)
-        self.playing, self._frame = False, None
-
-    def play(self, on: bool) -> None:
-        self.playing = on
-        self.pool.send(self.rid, "play", on)
-
-    def step(self, mode: str = "iteration") -> None:
-        self.playing = False
-        self.pool.send(self.rid, "step", mode)
-
-    def speed(self, steps_per_s: float) -> None:
-        self.pool.send(self.rid, "speed", steps_per_s)
-
-    def resume(self) -> None:
-        self.pool.send(self.rid, "resume")
-
-    def seen(self, **view) -> None:
-        """Someone is looking (so the run is not idle); ``view``: the options of ``render.frame_jpeg``
-        the viewer draws it with, so that the worker renders each snapshot's frame itself."""
-        self.pool.send(self.rid, "seen", view or None)
-
-    def snapshot(self) -> dict | None:
-        snap = self.pool.snaps.get(self.rid)
-        if snap is not None and snap.get("status") != "ok":
-            self.playing = False
-        return snap
-
-    def error(self) -> str | None:
-        return self.pool.errors.pop(self.rid, None)
-
-    def save(self) -> bytes:
-        return self.pool.request(self.rid, "save")
-
-    def load(self, data: bytes) -> None:
-        self.pool.request(self.rid, "load", data)
-        self.playing = False
-
-    def frame_png(self, render, **view) -> tuple[bytes | None, dict | None]:
-        """The newest snapshot's picture: the worker's (when it drew exactly this), else rendered here
-        once per (snapshot version, view options)."""
-        snap = self.snapshot()
-        if snap is None:
-            return None, None
-        if snap.get("frame") is not None and snap.get("frame_key") == frame_key(render, view):
-            return snap["frame"], snap
-        key = (snap.get("version"), snap.get("gen_steps"), tuple(sorted(view.items())))
-        if self._frame is None or self._frame[0] != key:
-            self._frame = (key, render(snap, **view))
-        return self._frame[1], snap
-
-    def close(self) -> None:
-        self.pool.release(self.rid)
+            w.conn.close()

@@ -1,30 +1,34 @@
 """Fair sharing of one worker process's core between many sessions' runs.
 
-The scheduler owns the runs of one worker. Each turn it picks the stack (runs
-that share `trainer.stack_key`) that has waited longest, trains every playing
-run of it for one *burst* of generator steps sized to take about
-``burst_s`` seconds, then publishes a snapshot of each run whose last one is
-older than its frame interval, with its picture already drawn when a viewer
-has said how it draws the run (``Slot.view``). Snapshots get a bounded share of the time
-(``snap_share``): with many runs the frame interval stretches instead of work
-piling up. All timing is measured, so the same code adapts from one run on a
+The scheduler owns the runs of one worker. Each turn it picks the session
+(``Slot.owner``) served longest ago and its stack (runs that share
+`trainer.stack_key`) that has waited longest, trains every playing run of that
+stack for one *burst* of generator steps sized to take about ``burst_s`` seconds, then publishes a snapshot of each run whose last one is
+older than its frame interval: its numbers, and its arrays as one compact frame
+(`wire`) that the browser draws; nothing is drawn here. Snapshots get a bounded
+share of the time (``snap_share``): with many runs the frame interval stretches
+instead of work piling up. All timing is measured, so the same code adapts from one run on a
 GPU to thirty on a 2-core laptop.
 """
 from __future__ import annotations
 
+import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from wgan_core.draw.render import frame_key
-from wgan_core.engine.trainer import Run, snapshot_many, stack_key, train
+from wgan_core.engine import wire
+from wgan_core.engine.trainer import MODES_EVERY_S, Run, snapshot_many, stack_key, train
 
-MIN_FRAME_S = 0.07      # fastest snapshot rate of one run (~14/s; the live view redraws at most every 0.08 s)
+MIN_FRAME_S = 0.04      # fastest snapshot rate of one run (25/s: the browser tweens between them)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
-IDLE_PAUSE_S = 180.0    # pause a run nobody has looked at for this long
+IDLE_PAUSE_S = float(os.environ.get("EARTHMOVER_IDLE_PAUSE_S", 180.0))   # pause a run nobody has looked at for this long
+FAILED_NOTE = "This run stopped because of an error in the training process (it was logged); press Reset."
+log = logging.getLogger("earthmover.scheduler")
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Slot:
 
     rid: str
     run: Run
+    owner: str = ""                    # the session the run belongs to: time is shared per owner
     playing: bool = False
     speed: float = 0.0                 # generator steps/s cap; 0 = as fast as possible
     last_snap: float = 0.0
@@ -40,22 +45,24 @@ class Slot:
     last_seen: float = field(default_factory=time.monotonic)
     want_snap: bool = True
     budget: float = 0.0                # token bucket for the speed cap
-    note: str = ""
+    note: str = ""                     # a sentence for the student (why it paused, a restart)
+    reason: str = ""                   # why it does not play: "", "idle", "restarted", "diverged", "failed", "queued"
+    cmd: int = 0                       # the number of the last play/pause/step command applied
     version: int = 0
     serial: int = 0
-    view: dict | None = None           # how a viewer draws this run (render options); None: nobody said
+    real_sent: bool = False            # the run's real points went out with a snapshot already
     refilled: float = field(default_factory=time.monotonic)
 
 
 class Scheduler:
-    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.72,
-                 render: Callable[..., bytes] | None = None):
+    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.5):
         self.slots: dict[str, Slot] = {}
-        self.publish, self.burst_s, self.snap_share, self.render = publish, burst_s, snap_share, render
+        self.publish, self.burst_s, self.snap_share = publish, burst_s, snap_share
         self.step_cost: dict[tuple, float] = {}      # seconds per generator step, per stack key (EMA)
         self.snap_cost = 0.01                        # seconds per run snapshot (EMA)
         self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
-        self.waited: dict[tuple, float] = {}
+        self.waited: dict[tuple, float] = {}         # stack key -> when it last trained
+        self.served: dict[str, float] = {}          # owner (session) -> when one of its runs last trained
 
     # -- one turn -------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -67,10 +74,23 @@ class Scheduler:
         self._pause_idle(now)
         groups = self._groups(now)
         if groups:
-            key = min(groups, key=lambda k: self.waited.get(k, 0.0))
+            key = self._pick(groups)
             self.waited[key] = now
+            for s in groups[key]:
+                self.served[s.owner] = now
             self._burst(key, groups[key])
         self._snapshots(time.monotonic())
+
+    def _pick(self, groups: dict[tuple, list[Slot]]) -> tuple:
+        """Time is shared per session, not per run: the session served longest ago goes next, with its stack
+        served longest ago. The whole stack trains (other sessions' runs in it count as served too), so a
+        page with five runs of five objectives gets a burst per turn of the class, not five."""
+        stacks: dict[str, list[tuple]] = {}
+        for key, slots in groups.items():
+            for s in slots:
+                stacks.setdefault(s.owner, []).append(key)
+        owner = min(stacks, key=lambda o: self.served.get(o, 0.0))
+        return min(stacks[owner], key=lambda k: self.waited.get(k, 0.0))
 
     def _groups(self, now: float) -> dict[tuple, list[Slot]]:
         groups: dict[tuple, list[Slot]] = {}
@@ -89,19 +109,26 @@ class Scheduler:
         if capped:
             n = max(1, min(n, int(min(capped))))
         t0 = time.perf_counter()
-        train([s.run for s in slots], n)
+        try:
+            train([s.run for s in slots], n)
+            failed = False
+        except Exception:                                # one bad run must not take the worker down
+            log.exception("a burst of %d runs failed; they are paused", len(slots))
+            failed = True
         dt = (time.perf_counter() - t0) / n
         self.step_cost[key] = 0.7 * cost + 0.3 * dt if key in self.step_cost else dt
         for s in slots:
             if s.speed > 0:
                 s.budget -= n
-            if s.run.status != "ok":
-                s.playing, s.want_snap = False, True
+            if failed:
+                s.playing, s.want_snap, s.reason, s.note = False, True, "failed", FAILED_NOTE
+            elif s.run.status != "ok":
+                s.playing, s.want_snap, s.reason = False, True, s.run.status
 
     # -- snapshots ------------------------------------------------------------------------
     def frame_interval(self) -> float:
-        """Seconds between two snapshots of a run, so that snapshots take <= snap_share of the time.
-        (0.72: at 30 runs on one core that leaves ~8 generator steps/s for each and ~2.8 frames/s.)"""
+        """Seconds between two snapshots of a run, so that snapshots take <= snap_share of the time
+        (the rest trains): ``max(MIN_FRAME_S, playing runs x cost of one snapshot / snap_share)``."""
         active = sum(1 for s in self.slots.values() if s.playing) or 1
         return max(MIN_FRAME_S, active * self.snap_cost / self.snap_share)
 
@@ -128,34 +155,49 @@ class Scheduler:
                 group = [s for s, e in zip(slots, exact) if e == flag]
                 if group:
                     t0 = time.perf_counter()
-                    made = list(zip(group, snapshot_many([s.run for s in group], exact=flag)))
-                    for s, snap in made:
-                        self._draw(s, snap)
-                    snaps += made
+                    snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag,
+                                                           modes_every_s=MODES_EVERY_S, now=now)))
                     dt = (time.perf_counter() - t0) / len(group)
                     if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
                     else:
                         self.snap_cost = 0.8 * self.snap_cost + 0.2 * dt
             for s, snap in snaps:
-                s.version += 1
-                s.last_snap, s.want_snap = now, False
-                if snap["metrics"]["exact_w1"] is not None:
-                    s.last_exact = now
-                snap.update(version=s.version, serial=s.serial, playing=s.playing, note=s.note, speed=s.speed,
-                            frame_interval=interval)
-                self.publish(s.rid, snap)
+                self.publish(s.rid, self._packed(s, snap, now, interval))
 
-    def _draw(self, s: Slot, snap: dict) -> None:
-        """Render the frame a viewer of this run will show (its view options), here in the worker:
-        the drawing then counts in the snapshots' share of this core, and the server only relays it."""
-        if self.render is None or not s.view or snap.get("real") is None:
-            return
-        snap["frame"] = self.render(snap, **s.view)
-        snap["frame_key"] = frame_key(self.render, s.view)
+    def _packed(self, s: Slot, snap: dict, now: float, interval: float) -> dict:
+        """What goes to the server: the snapshot's numbers, and for 2D data its arrays as one compact frame
+        (`wire.encode_frame`, a few KB, drawn by the browser). The run's real points go with its first
+        snapshot only (they never change), the curves with full snapshots only (about once a second; light
+        snapshots have none: `snapshot_many` does not compute them)."""
+        s.version += 1
+        s.last_snap, s.want_snap, first = now, False, not s.real_sent
+        full = snap["metrics"]["exact_w1"] is not None
+        if full:
+            s.last_exact = now
+        if snap.get("grid") is not None:                  # 2D data: the arrays travel as one frame
+            snap["frame"] = wire.encode_frame(
+                serial=s.version, run=s.serial, t=now, gen_steps=snap["gen_steps"], status=snap["status"],
+                extent=snap["extent"], fake=snap.pop("fake"), grid=snap.pop("grid"), arrows=snap.pop("arrows"),
+                manifold=snap.pop("manifold"))
+            snap.pop("grad_norms", None)
+        if s.real_sent:                                   # the real points never change: sent once per run
+            snap.pop("real", None)
+        s.real_sent = True
+        if not (full or first):
+            snap.pop("curves", None)
+        snap.update(version=s.version, serial=s.serial, playing=s.playing, reason=s.reason, cmd=s.cmd,
+                    note=s.note, speed=s.speed, frame_interval=interval, t=now)
+        return snap
+
+    def drop(self, rid: str) -> None:
+        """Forget a closed run (and its session's turn, once it has no run left here)."""
+        s = self.slots.pop(rid, None)
+        if s is not None and not any(o.owner == s.owner for o in self.slots.values()):
+            self.served.pop(s.owner, None)
 
     def _pause_idle(self, now: float) -> None:
         for s in self.slots.values():
             if s.playing and now - s.last_seen > IDLE_PAUSE_S:
-                s.playing, s.want_snap = False, True
+                s.playing, s.want_snap, s.reason = False, True, "idle"
                 s.note = "Paused: nobody was watching for a few minutes. Press play to go on."

@@ -1,9 +1,10 @@
-"""A training worker process: ``python -m wgan_core.worker HOST PORT`` (auth key in EARTHMOVER_WORKER_KEY).
+"""A training worker process: ``python -m wgan_core.serve.worker FD [NICE]``.
 
-Started by `wgan_core.pool.Pool` with `subprocess` (never multiprocessing's
-spawn, which would re-run the Streamlit script in the child). It connects back
-to the server, then alternates between answering commands and one scheduler
-turn. It trains with one torch thread. Commands are tuples ``(verb, run_id,
+Started by `wgan_core.serve.pool.Pool` with `subprocess` (never multiprocessing's
+spawn, which would re-run the Streamlit script in the child). ``FD`` is its end
+of a socket pair made by the server (no port is listened on). It says "ready",
+then alternates between answering commands and one scheduler turn. It trains
+with one torch thread. Commands are tuples ``(verb, run_id,
 payload)``; everything it sends back is plain data (snapshots, checkpoints as
 bytes, errors as one sentence). Errors in one run are logged with their
 traceback on stderr (the server's log) and reported to that run only.
@@ -17,23 +18,26 @@ import sys
 import threading
 import time
 import traceback
-from multiprocessing.connection import Client, Connection
+from multiprocessing.connection import Connection
 
 import torch
 
-from wgan_core.draw import render
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.datasets import from_points
 from wgan_core.engine.device import configure_threads
 from wgan_core.engine.trainer import Run
+from wgan_core.files import checkpoint
 from wgan_core.serve import jobs
 from wgan_core.serve.scheduler import Scheduler, Slot
+
+RESTARTED_NOTE = ("The training process restarted, so this run started again from step 0 with its latest "
+                  "settings.")
 
 
 class Worker:
     def __init__(self, conn: Connection):
         self.conn = conn
-        self.sched = Scheduler(self._publish, render=render.frame_jpeg)
+        self.sched = Scheduler(self._publish)
         self.serial = 0                              # one number per run created: a new run, a new number
 
     def _publish(self, rid: str, snap: dict) -> None:
@@ -62,6 +66,8 @@ class Worker:
 
     # -- commands -------------------------------------------------------------------------
     def do_create(self, rid: str, payload: dict) -> None:
+        """A new run (or a fresh one in place of ``rid``'s), playing or not as the payload says; a worker
+        restart sends ``reason="restarted"``, which the snapshots carry until the run is played again."""
         cfg = TrainConfig.from_dict(payload["config"])[0].validate()
         points = payload.get("points")
         dataset = from_points(points) if points is not None else None
@@ -69,8 +75,12 @@ class Worker:
         slot = Slot(rid, Run(cfg, dataset=dataset, device=payload.get("device")))
         self.serial += 1
         slot.serial = self.serial
+        slot.playing, slot.cmd = bool(payload.get("playing")), int(payload.get("cmd", 0))
+        slot.speed, slot.reason = max(0.0, float(payload.get("speed", 0.0))), payload.get("reason", "")
+        slot.owner, slot.note = str(payload.get("owner", rid)), payload.get("note", "")
+        if slot.reason == "restarted":
+            slot.note = RESTARTED_NOTE
         if old is not None:
-            slot.playing, slot.speed = old.playing and payload.get("keep_playing", True), old.speed
             slot.version = old.version
         self.sched.slots[rid] = slot
 
@@ -81,38 +91,40 @@ class Worker:
             raise ValueError("structural change sent as a live change")
         slot.want_snap = True
 
-    def do_play(self, rid: str, payload: bool) -> None:
+    def do_play(self, rid: str, payload: dict) -> None:
         slot = self.sched.slots[rid]
-        slot.playing, slot.note, slot.want_snap = bool(payload) and slot.run.status == "ok", "", True
+        slot.playing = bool(payload["on"]) and slot.run.status == "ok"
+        slot.note, slot.reason, slot.want_snap = "", "", True
+        if payload.get("queued"):                            # the class is full: waiting for a place
+            slot.reason, slot.note = "queued", str(payload["queued"])
+        if payload.get("cmd") is not None:                   # None: the server's own pause, not a page's command
+            slot.cmd = int(payload["cmd"])
         slot.last_seen = time.monotonic()
 
     def do_speed(self, rid: str, payload: float) -> None:
         self.sched.slots[rid].speed = max(0.0, float(payload))
 
-    def do_step(self, rid: str, payload: str) -> None:
+    def do_step(self, rid: str, payload: dict) -> None:
         slot = self.sched.slots[rid]
-        slot.playing = False
+        slot.playing, slot.cmd, slot.note, slot.reason = False, int(payload["cmd"]), "", ""
         if slot.run.status == "ok":
             {"critic": slot.run.critic_only, "generator": slot.run.generator_only}.get(
-                payload, lambda: slot.run.step(1))()
+                payload["mode"], lambda: slot.run.step(1))()
         slot.want_snap = True
 
     def do_resume(self, rid: str, payload) -> None:
         slot = self.sched.slots[rid]
         slot.run.resume()
-        slot.want_snap = True
+        slot.reason, slot.note, slot.want_snap = "", "", True
 
-    def do_seen(self, rid: str, payload: dict | None) -> None:
-        """Someone looks at this run (it is not idle); ``payload``: how they draw it, if they said."""
+    def do_seen(self, rid: str, payload) -> None:
+        """Someone looks at this run: it is not idle."""
         slot = self.sched.slots.get(rid)
-        if slot is None:
-            return
-        slot.last_seen = time.monotonic()
-        if payload is not None and payload != slot.view:
-            slot.view, slot.want_snap = dict(payload), True
+        if slot is not None:
+            slot.last_seen = time.monotonic()
 
     def do_close(self, rid: str, payload) -> None:
-        self.sched.slots.pop(rid, None)
+        self.sched.drop(rid)
 
     def do_job(self, rid: str, payload: dict) -> None:
         """A named lesson experiment (`wgan_core.jobs`); its result goes back as plain data."""
@@ -130,14 +142,17 @@ class Worker:
         self.conn.send(("saved", rid, buf.getvalue()))
 
     def do_load(self, rid: str, payload: bytes) -> None:
+        """Load a checkpoint's ``run.pt`` into one run: read under size bounds, validated completely,
+        then applied; any failure is one plain sentence for this run only (its run is unchanged)."""
         slot = self.sched.slots[rid]
         try:
-            state = torch.load(io.BytesIO(payload), map_location=slot.run.device, weights_only=True)
-        except Exception as err:
-            raise ValueError("This file is not an Earthmover checkpoint (it could not be read).") from err
-        if not isinstance(state, dict):
-            raise ValueError("This file is not an Earthmover checkpoint.")
-        slot.run.load_state_dict(state)
+            state = checkpoint.load_run_state(payload, slot.run.device)
+            slot.run.load_state_dict(state)
+        except ValueError:
+            raise                                    # already one plain sentence
+        except Exception as err:                     # MemoryError, RecursionError, a torch error: this file only
+            traceback.print_exc(file=sys.stderr)
+            raise ValueError("This checkpoint could not be loaded; your run is unchanged.") from err
         slot.playing, slot.want_snap = False, True
         self.conn.send(("loaded", rid, None))
 
@@ -154,17 +169,16 @@ NICE = 5     # below the server: the page a student looks at comes first, traini
 
 
 def main(argv: list[str]) -> None:
+    """``FD`` (this end of the socket pair) and ``NICE`` (below the server: 5 for training, 15 for the heavy
+    and jobs lanes)."""
     configure_threads(1)
-    with contextlib.suppress(OSError, AttributeError):             # not on every platform
-        os.nice(NICE)
-    host, port, key = argv[0], int(argv[1]), bytes.fromhex(os.environ.pop("EARTHMOVER_WORKER_KEY"))
+    with contextlib.suppress(OSError, AttributeError, IndexError, ValueError):    # not on every platform
+        os.nice(int(argv[1]) if len(argv) > 1 else NICE)
+    conn = Connection(int(argv[0]))
     try:
-        conn = Client((host, port), authkey=key)
-    except OSError:
-        return                                       # the server is gone already: nothing to do
-    try:
+        conn.send("ready")
         Worker(conn).serve()
-    except (EOFError, ConnectionError, BrokenPipeError):
+    except (EOFError, ConnectionError, BrokenPipeError, OSError):
         pass                                         # the server went away: exit quietly
 
 
