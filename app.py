@@ -16,6 +16,7 @@ PAGES = {
         st.Page("pages/train_live.py", title="Train live", icon=":material/play_circle:"),
         st.Page("pages/lipschitz_lab.py", title="Lipschitz lab", icon=":material/science:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/grid_view:"),
         st.Page("pages/images.py", title="Images", icon=":material/image:"),
     ],
 }

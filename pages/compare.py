@@ -93,7 +93,10 @@ def act(what: str) -> None:
     """The run buttons (callbacks: they act before the page runs, so this run shows the new state)."""
     run_view.wake(NS)
     for h in runs.values():
-        h.reset() if what == "reset" else h.play(not playing)
+        if what == "reset":                         # statements, not expressions: Streamlit's magic would
+            h.reset()                               # write an expression's value (None) on the page
+        else:
+            h.play(not playing)
 
 
 b = st.columns([1.2, 1, 5])
@@ -102,7 +105,9 @@ b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing 
 b[1].button("Reset", width="stretch", help="Fresh runs with the same settings, paused at step 0.",
             on_click=act, args=("reset",))
 with b[2].expander("Settings of each run"):
-    st.dataframe([{"method": OBJECTIVES[m].label, **{k: h.config.to_dict()[k] for k in (
+    NO_CRITIC = ("lr_c", "n_critic", "clip", "lam")                     # a critic-free run's: not used, not shown
+    st.dataframe([{"method": OBJECTIVES[m].label, **{k: None if OBJECTIVES[m].critic_free and k in NO_CRITIC
+                                                     else h.config.to_dict()[k] for k in (
         "optimizer", "lr_c", "lr_g", "beta1", "beta2", "n_critic", "clip", "lam", "batch", "width", "depth")}}
         for m, h in runs.items()], hide_index=True)
 
@@ -132,10 +137,19 @@ def frames() -> None:
             w1 = last_measured(snap, "exact_w1")
             w1 = "…" if w1 is None else f"{w1:.3f}"
             modes = f" · modes {mt['modes_covered']}/{mt['modes_total']}" if mt["modes_total"] else ""
-            st.caption(f"step {snap['gen_steps']:,} · exact W1 {w1}{modes}")
+            rate = compare.step_rate(st.session_state.setdefault(f"{NS}.rate.{m}", []), snap.get("t", 0.0),
+                                     snap["gen_steps"])                 # measured: what a step costs, shared
+            rates = st.session_state.setdefault(f"{NS}.rates", {})     # the last rate, for the paused summary
+            if rate is None:
+                rates.pop(m, None)
+            else:
+                rates[m] = rate
+            speed = f" · {rate:,.0f} steps/s" if rate is not None else ""
+            st.caption(f"step {snap['gen_steps']:,}{speed} · exact W1 {w1}{modes}")
     pace.ran(st.session_state[f"{NS}.rids"][next(iter(runs))] if now_playing else None)
     if tick is not None and not (now_playing or run_view.awake(NS, *VIEWS)):
-        retime.stop() or st.rerun()                 # paused (by the student or the worker): stop the timer
+        if not retime.stop():                       # paused (by the student or the worker): stop the timer
+            st.rerun()
 
 
 @st.fragment(run_every=None if tick is None else max(1.5, 4 * tick))
@@ -174,8 +188,10 @@ def charts() -> None:
         st.info(note)
     if not any(h.playing for h in runs.values()):
         st.subheader("Where each run stands")
-        st.dataframe(compare.summary_rows(snaps), hide_index=True, column_config={
+        rates = {m: r for m, r in st.session_state.get(f"{NS}.rates", {}).items() if m in snaps}
+        st.dataframe(compare.summary_rows(snaps, rates), hide_index=True, column_config={
             k: st.column_config.NumberColumn(format="%.3f") for k in compare.SUMMARY_NUMBERS}
+            | {"generator steps/s": st.column_config.NumberColumn(format="%.0f")}
             | {"high-quality share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
 
 
@@ -187,5 +203,9 @@ st.caption("The critic's estimate E f(real) − E f(fake) equals W1 only for the
            "feasible (their c-transform), so it never exceeds the exact W1 of the same 400 vs 400 points. A GAN's "
            "discriminator estimates no distance, so it has no curve there. Two samples of the real data are "
            "already as far apart as the shaded band: a perfect generator's exact W1 lands in it, not at 0.")
+if any(OBJECTIVES[m].critic_free for m in v["methods"]):
+    st.caption("**Exact OT** has no critic: each generator step solves the exact optimal assignment between a batch "
+               "of generated and a batch of real points and moves each point towards its partner (its steps/s, "
+               "beside the others', is what that costs here). " + compare.OT_AT_SCALE)
 charts()
 share.link_box(page="compare")

@@ -142,8 +142,9 @@ teacher.markdown("""**Teaching with it**
 - Training runs in a few shared worker processes: pause the runs you no longer need.""")
 student.markdown("""**Learning with it**
 - Take the lessons in order; each page reads from top to bottom.
-- Move every slider. Each number is shown next to its ground truth: a closed form, scipy, or an exact
-  optimal-transport solver.
+- Move every slider. Each number is shown next to its ground truth (a closed form, scipy, or an exact
+  optimal-transport solver), and a live one with its sampling noise or floor, so you can tell what is
+  learning and what is chance.
 - In *Train live* change one thing at a time: learning rates, λ, clip and n_critic act at once; data,
   network or seed start a new run.
 - A link with a setting out of range falls back to the default, with a note saying so.""")

@@ -1,12 +1,13 @@
 """Images: the same WGAN-GP, on pictures of handwritten digits: 8x8 ones shipped, or 28x28 MNIST of your own."""
 import streamlit as st
 
-from ui import retime, run_view, session, state, vega
+from ui import mnist_source, quiz, run_view, session, state, vega
 from wgan_core import presets
 from wgan_core.engine.config import TrainConfig
 from wgan_core.files import mnist
 from wgan_core.lessons import image_quality as iq
 from wgan_core.lessons import images as im
+from wgan_core.lessons import questions
 
 NS = "img"
 PRESETS = presets.for_page("images")
@@ -32,28 +33,6 @@ handle = session.run_handle("images")
 st.session_state[k("rid")] = handle.rid
 
 
-@st.cache_resource(show_spinner="Reading the server's MNIST…")
-def server_mnist(where: str) -> tuple[im.ImageSet | None, str]:
-    """The MNIST named by EARTHMOVER_MNIST (read once for every session), or why it cannot be used."""
-    try:
-        d = mnist.from_env({mnist.ENV: where})
-    except mnist.MnistError as err:
-        return None, str(err)
-    return (im.mnist_set(d, "the server") if d else None), ""
-
-
-def take_upload(key: str) -> None:
-    """Check the uploaded files and keep the pictures for this session only (other students never see them);
-    a new uploader key then lets Streamlit drop the files themselves."""
-    st.session_state[k("upload_error")] = ""
-    try:
-        if st.session_state[key]:
-            st.session_state[k("mine")] = im.mnist_set(mnist.from_uploads(st.session_state[key]))
-            st.session_state[k("uploads")] = st.session_state.get(k("uploads"), 0) + 1
-    except mnist.MnistError as err:
-        st.session_state[k("upload_error")] = str(err)
-
-
 def load_preset() -> None:
     """A preset sets the learning rate, lambda and n_critic to its own values, and starts afresh."""
     cfg = PRESETS[st.session_state[k("preset")]].config
@@ -64,8 +43,8 @@ def options(values: list, key: str) -> list:
     return sorted(set(values) | {st.session_state[key]})
 
 
-served, served_error = server_mnist(mnist.env_path())
-sets = {"digits": im.digits_set(), "mnist": st.session_state.get(k("mine")) or served}
+served, served_error = mnist_source.served()
+sets = {"digits": im.digits_set(), "mnist": mnist_source.mine(NS) or served}
 with st.sidebar:
     st.subheader("Set-up")
     st.radio("Preset", list(PRESETS), key=k("preset"), on_change=load_preset,
@@ -81,17 +60,7 @@ with st.sidebar:
     preset = PRESETS[st.session_state[k("preset")]].config
     st.caption(f"Network: MLPs, {preset.depth} hidden layers of {preset.width} units, noise z in "
                f"R^{preset.z_dim}, batch {preset.batch}, Adam betas ({preset.beta1:g}, {preset.beta2:g}).")
-    with st.expander("Your MNIST", expanded=preset.data == "mnist" and sets["mnist"] is None):
-        up = k(f"upload{st.session_state.get(k('uploads'), 0)}")
-        st.file_uploader("Keras' mnist.npz, or the four IDX files (.gz or not)", accept_multiple_files=True, key=up,
-                         on_change=take_upload, args=(up,), max_upload_size=mnist.MAX_FILE_BYTES // 2**20,
-                         help="Nothing is downloaded: the app trains on MNIST only when you give it. What you "
-                              "upload stays in your session.")
-        if sets["mnist"] is not None:
-            st.caption(f"Training on {sets['mnist'].label}.")
-        for err in (st.session_state.get(k("upload_error")), served_error):
-            if err:
-                st.error(err)
+    mnist_source.panel(NS, sets, expanded=preset.data == "mnist" and sets["mnist"] is None, served_error=served_error)
 
 pics = sets[preset.data]
 values = STATE.values()
@@ -144,11 +113,28 @@ b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing 
 b[1].button("Reset", icon=":material/restart_alt:", width="stretch", help="A fresh run with the same settings and seed.",
             on_click=act, args=("reset",))
 pace = session.pace()
-tick = run_view.tick_for(playing, max(0.5, 2 * pace.min_tick()), run_view.awake(NS, (handle, k("view"))))
+# One picture per fragment run (drawn here, once per snapshot): a short tick, the server's floor under load.
+tick = run_view.tick_for(playing, 2 * pace.min_tick(), run_view.awake(NS, (handle, k("view"))), base=0.2)
+slow = None if tick is None else max(1.0, 4 * tick)          # the numbers and charts
+
+
+QUESTION = questions.for_page("images")["digits-1000"]
+
+
+def ask() -> None:
+    """The question's run: the fast digits preset, from step 0, playing."""
+    st.session_state[k("preset")] = QUESTION.preset
+    load_preset()
+    st.session_state[k("play_after")] = True
+
+
+if st.session_state.pop(k("play_after"), False):
+    handle.play(True)
 
 
 @st.fragment(run_every=tick)
-def live() -> None:
+def pictures() -> None:
+    """The 64 generated digits of the newest snapshot (its picture and score are made once per snapshot)."""
     handle.seen()
     err = handle.error()
     if err:
@@ -159,19 +145,29 @@ def live() -> None:
         return
     pace.ran(handle.rid if handle.playing else None)
     if tick is not None and not (handle.playing or run_view.awake(NS, (handle, k("view")))):
-        retime.stop() or st.rerun()           # paused: stop the timer
+        run_view.stop_timer()           # paused: stop the timer
     st.session_state[k("gen_steps")] = snap["gen_steps"]
     if snap["status"] == "diverged":
         st.error(snap["message"])
         if st.button("Resume", type="primary"):
             handle.resume()
-    left, right = st.columns([1.12, 1], gap="medium")
-    with left:
-        st.image(shown.png, width="stretch")
-        st.caption("64 generated digits. Each cell always shows the same noise z, so what changes is learning.")
-        st.image(pics.real_png, width="stretch")
-        st.caption("Real held-out digits, one of each class, for comparison.")
-    with right, session.guard("The numbers and charts"):
+    st.image(shown.png, width="stretch")
+    st.caption(f"64 generated digits at step {snap['gen_steps']:,}. Each cell always shows the same noise z, so "
+               "what changes is learning.")
+
+
+@st.fragment(run_every=slow)
+def numbers() -> None:
+    """The question, the quality figures and the charts, about once a second."""
+    pace.ran()
+    snap, want, shown = handle.snapshot(), PRESETS[QUESTION.preset].config, st.session_state.get(k("shown"))
+    ready = (snap is not None and snap["gen_steps"] >= QUESTION.steps and snap["config"]["data"] == want.data
+             and snap["config"]["lr_c"] == want.lr_c)                 # the question's own run, far enough
+    quiz.box(NS, QUESTION, {"gen_steps": snap["gen_steps"], "quality": shown.q} if ready and shown and shown.q
+             else None, on_run=ask, progress=f"Training… step {snap['gen_steps'] if snap else 0:,} of {QUESTION.steps:,}.")
+    if snap is None or shown is None or not shown.q:
+        return
+    with session.guard("The numbers and charts"):
         q = shown.q
         for row in im.figures(snap, q, pics.factor, handle.playing):
             for col, fig in zip(st.columns(len(row)), row):
@@ -187,4 +183,10 @@ def live() -> None:
                    "when it lies beyond what 99.7 % of samples of as many real digits give.")
 
 
-live()
+left, right = st.columns([1.12, 1], gap="medium")
+with left:
+    pictures()
+    st.image(pics.real_png, width="stretch")
+    st.caption("Real held-out digits, one of each class, for comparison.")
+with right:
+    numbers()

@@ -1,14 +1,14 @@
 """Lipschitz lab: four ways to keep a critic 1-Lipschitz, side by side, and what each costs."""
 import streamlit as st
 
-from ui import live_view, session, state, vega
+from ui import live_view, quiz, session, state, vega
 from wgan_core import presets
 from wgan_core.draw import lab_specs
 from wgan_core.engine import wire
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.datasets import DATASETS
 from wgan_core.engine.objectives import OBJECTIVES
-from wgan_core.lessons import lab
+from wgan_core.lessons import lab, questions
 
 NS = "ll"
 STEPS = [100, 200, 500, 1000, 2000]
@@ -82,6 +82,8 @@ with session.guard("The experiment"):
 if result is None:
     st.stop()
 M = result["methods"]
+
+quiz.box(NS, questions.for_page("lab")["closest-to-one"], result)      # the experiment above is its run
 
 st.header("1 · Slopes along the interpolates")
 st.markdown("The seed notebook's diagnostic: the critic's gradient norm ‖∇f(x̂)‖ at 400 points "

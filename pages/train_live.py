@@ -18,10 +18,11 @@ STATE = state.PageState("tl", {
     "preset": state.Param("", str, lambda v: v == "" or v in PRESETS),
     "show": state.Param(None, controls.show_names, max_len=controls.MAX_SHOW_LEN),     # classroom mode
     "lock": state.Param(False, state.flag),
+    "s": state.Param("", str),                               # the server that wrote the URL (a restart is noticed)
 }, config=PRESETS["classroom-gp"].config, base=lambda v: PRESETS[v["preset"]].config if v["preset"] else None)
 NS = STATE.ns
 VIEW_KEY = f"{NS}.view"                                           # the live view component's key
-VIEW = ("layers", "speed", "presenter", "preset")                   # the page's own URL parameters
+VIEW = ("speed", "presenter", "preset", "s")       # the page's own URL parameters the server writes (not layers)
 PRESENTER_CSS = """<style>
 [data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stHeader']{display:none}
 .block-container{padding:0.6rem 1.2rem 0 1.2rem;max-width:100%}
@@ -30,9 +31,16 @@ h1{font-size:2.4rem !important;padding:0 !important}
 [data-testid='stMetricValue'],[data-testid='stMetricValue'] p{font-size:3rem !important;line-height:1.15}
 [data-testid='stMetricLabel'],[data-testid='stMetricLabel'] p{font-size:1.3rem !important}
 [data-testid='stMain'] [data-testid='stMarkdownContainer'] p{font-size:1.3rem}
+.st-key-tl-presenter{position:fixed;top:0.5rem;right:1.2rem;z-index:999990;width:auto}
 </style>"""
 
 STATE.load()
+if revert := st.session_state.pop(f"{NS}.revert", None):        # a set-up refused as too large: back to the run's
+    STATE.set_config(revert[0])
+    state.note(NS, revert[1], about_link=False)
+if STATE["s"] not in ("", session.BOOT):                     # the URL was written by a server since restarted
+    state.note(NS, session.RESTARTED_NOTE, about_link=False)
+STATE.set(s=session.BOOT)
 if STATE["data"] not in PLANE:                               # the Images lesson's data sets are not 2D
     state.note(NS, f"Train live draws 2D data; '{STATE['data']}' belongs to the Images lesson: using "
                    f"{STATE.default_config.data} instead.")
@@ -55,7 +63,11 @@ cfg = STATE.config()
 points = own_data.points(NS) if cfg.data == "custom" else None
 waiting = cfg.data == "custom" and points is None          # "your own data", but nothing drawn yet
 if not waiting:
-    change = handle.set_config(cfg, points=points)
+    try:
+        change = handle.set_config(cfg, points=points)
+    except ValueError as err:                                # too large for the shared server: keep the run
+        st.session_state[f"{NS}.revert"] = (handle.config, str(err))
+        st.rerun()
     if change == "restart" and st.session_state.get(f"{NS}.started"):
         st.toast("New run: objective, data, network or seed changed.", icon="🔄")
     st.session_state[f"{NS}.started"] = True
@@ -63,26 +75,25 @@ if not waiting:
 view = {k: v for k, v in STATE.values().items() if k in VIEW}
 pts, link_note = own_data.url_param(NS, cfg.data)
 STATE.write_url({**cfg.to_dict(), **view, **({"pts": pts} if pts else {})}, drop=() if pts else ("pts",))
+# The layers are the URL's: the view's chips toggle them in the browser (no script run) and write them
+# there, and every rerun brings the URL back to the server; the server never writes them.
+layers = live_view.url_layers(STATE["layers"])
 
-# presenter: the view fills the projector's height on the left, from the top; the rest goes on the right
-main = st.container()
-left, right = st.columns([3, 2] if not presenter else [1.1, 1])
-with right if presenter else main:
+
+def heading() -> None:
     st.title("Train live" if not presenter else OBJECTIVES[cfg.loss].label)
     STATE.show_notes()
     share.show_messages(NS)
     if view["preset"]:
         st.caption(f"**{PRESETS[view['preset']].label}** — {PRESETS[view['preset']].watch}")
-    train_view.toolbar(NS, handle, waiting, SPEEDS)
-handle.speed(SPEEDS[view["speed"]])
 
-# The layers are the URL's: the view's chips toggle them in the browser (no script run) and write them
-# there, and every rerun brings the URL back to the server.
-layers = [x for x in STATE["layers"].split(",") if x]
+
 if not presenter:
-    row = main.columns([1, 1, 4])
+    heading()
+    row = st.columns([1, 1, 3.2, 0.8], vertical_alignment="center")
     with row[0].popover("Share", icon=":material/link:", width="stretch", help="A link that reproduces this run; a link for a class."):
-        share.share_panel(NS, {**cfg.to_query(), **view, **({"pts": pts} if pts else {})}, "train_live", link_note)
+        share.share_panel(NS, {**cfg.to_query(), **view, "layers": ",".join(layers), **({"pts": pts} if pts else {})},
+                          "train_live", link_note)
     with row[1].popover("Export", icon=":material/download:", width="stretch", help="Picture, GIF, curves, checkpoint."):
         share.export_panel(NS, handle, ring, tuple(layers))
         share.checkpoint_uploader(NS, locked)
@@ -94,72 +105,80 @@ if not presenter:
         if pad.open:
             with pad:
                 own_data.panel(NS, locked)
-
+# outside the live fragment: switching it changes the whole page's layout
+(row[3] if not presenter else st.container(horizontal=True, horizontal_alignment="right")).toggle(
+    "Presenter", key=f"{NS}.presenter", help="Large view for a projector; also ?presenter=1 in the link.")
 
 # The view gets a payload of frames every tick (ui/run_view.py): at least VIEW_TICK, longer when the
 # server process has many viewers to serve (ui/pace.py): a crowded server slows every view a little
-# instead of freezing, and the browser still plays every frame it gets.
+# instead of freezing, and the browser still plays every frame it gets. The run buttons, the view and
+# the side panel are one fragment: a click reruns only it, and the status shows what the worker says at
+# the view's pace.
 pace = session.pace()
 ticks = run_view.declare_ticks(NS, run_view.tick_for(handle.playing, pace.min_tick(),
                                                      run_view.awake(NS, (handle, VIEW_KEY))), handle.playing)
 run_view.full_run(VIEW_KEY)
 
 
+def side(snap: dict | None) -> None:
+    if snap is None or waiting:
+        return
+    if snap["status"] == "diverged":
+        st.error(snap["message"])
+        st.button("Restore the last good state", type="primary", on_click=handle.resume)
+    train_view.status_line(handle, snap)
+    train_view.metrics(snap)
+    if not presenter:
+        st.markdown(train_view.EXPLAIN[snap["config"]["loss"]])
+        st.caption(run_view.TRANSPORT_NOTE)
+        train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop",
+                               snap["config"]["loss"])
+    else:
+        train_view.curves(snap, presenter)
+
+
 @st.fragment(run_every=ticks["view"])
-def view() -> None:
-    if waiting:
-        st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
-                "under *Your own data* above, then press *Train on these points*.")
-        return
-    handle.seen()
-    err = handle.error()
-    if err:
-        st.error(err)
-    with session.guard("The live view"):
-        snap = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
-                             interval=ticks["view"] or run_view.VIEW_TICK)
-    if snap is None:
-        return
-    if ring.wants(snap["gen_steps"], run_key=snap.get("serial")):
+def live() -> None:
+    if presenter:
+        left, right = st.columns([1.3, 1])
+        with right:
+            heading()
+            train_view.toolbar(NS, handle, waiting, SPEEDS)
+    else:
+        train_view.toolbar(NS, handle, waiting, SPEEDS)
+        left, right = st.columns([3, 2])
+    snap = None
+    with left:
+        if waiting:
+            st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
+                    "under *Your own data* above, then press *Train on these points*.")
+        else:
+            handle.seen()
+            if err := handle.error():
+                st.error(err)
+            with session.guard("The live view"):
+                snap = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
+                                     interval=ticks["view"] or run_view.VIEW_TICK)
+    with right, session.guard("The numbers"):
+        side(snap)
+    if snap is not None and ring.wants(snap["gen_steps"], run_key=snap.get("serial")):
         ring.add(handle.arrays(), run_key=snap.get("serial"))
+    STATE.write_url({"speed": STATE["speed"]})                       # the speed is set in here
     playing = handle.playing
     pace.ran(handle.rid if playing else None)
     run_view.follow_tick(NS, "view", run_view.tick_for(playing, pace.min_tick(), run_view.awake(NS, (handle, VIEW_KEY))))
 
 
-@st.fragment(run_every=ticks["side"])
-def side() -> None:
-    pace.ran()
-    run_view.follow_view(NS, "side", handle.playing)
-    snap = handle.snapshot()
-    if snap is None or waiting:
-        return
-    if snap["status"] == "diverged":
-        st.error(snap["message"])
-        if st.button("Restore the last good state", type="primary"):
-            handle.resume()
-    train_view.status_line(handle, snap)
-    train_view.metrics(snap)
-    if not presenter:
-        st.markdown(train_view.EXPLAIN[snap["config"]["loss"]])
-        train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop")
-
-
 @st.fragment(run_every=ticks["curves"])
 def graphs() -> None:
     pace.ran()
-    run_view.follow_view(NS, "curves", handle.playing)
+    run_view.curves_ran(NS)
     snap = handle.snapshot()
     if snap is not None and snap["gen_steps"] > 0 and not waiting:
         with session.guard("The curves"):
             train_view.curves(snap, presenter)
 
 
-with left:
-    view()
-with right:
-    side()
-    if presenter:
-        graphs()
+live()
 if not presenter:
     graphs()

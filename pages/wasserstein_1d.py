@@ -5,9 +5,9 @@ import numpy as np
 import streamlit as st
 from scipy.stats import wasserstein_distance
 
-from ui import session, state, vega
+from ui import quiz, session, state, vega
 from wgan_core.draw import lesson_specs as V
-from wgan_core.lessons import dist1d
+from wgan_core.lessons import dist1d, questions
 from wgan_core.lessons import lessons1d as L
 
 NS = "w1d"
@@ -140,6 +140,7 @@ st.markdown("A WGAN never moves earth. Its **critic** f, held to slope at most 1
             "the best critic is known: slope +1 where F_q > F_p and −1 where F_q < F_p (dashed). Train a small "
             "network critic with a gradient penalty, as a WGAN-GP does, and watch it find that shape.")
 st.toggle("Train a critic (a few seconds in a worker process, then replayed here)", key=f"{NS}.dual")
+QUESTION = questions.for_page("w1d")["penalty-gap"]
 target = cdf["area"] if samples else w1
 traj = None
 if v["dual"]:
@@ -180,6 +181,7 @@ def replay() -> None:
 
 with session.guard("The critic"):
     replay()
+quiz.box(NS, QUESTION, traj, on_run=lambda: st.session_state.update({f"{NS}.dual": True}))
 if traj is not None:
     W, lam = traj["w1"], traj["lam"]
     miss = abs(traj["adjusted"][-1] - W)

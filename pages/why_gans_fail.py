@@ -4,10 +4,10 @@ import math
 import numpy as np
 import streamlit as st
 
-from ui import live_view, retime, run_view, session, state, vega
+from ui import live_view, quiz, run_view, session, state, vega
 from wgan_core.draw import lesson_specs as V
 from wgan_core.lessons import lessons1d as L
-from wgan_core.lessons import push1d, theory
+from wgan_core.lessons import push1d, questions, theory
 from wgan_core.presets import PRESETS
 
 STATE = state.PageState("wgf", {"theta": state.Param(0.5, float, state.number(-1.0, 1.0)),
@@ -103,7 +103,18 @@ playing = handles[0].playing
 def act(what: str) -> None:
     run_view.wake(NS)
     for h in handles:
-        h.reset() if what == "reset" else h.play(not playing)
+        if what in ("reset", "fresh"):
+            h.reset()
+        h.play(what == "fresh" or (what == "play" and not playing))
+
+
+QUESTION = questions.for_page("why")["gan-modes"]
+
+
+def outcome() -> dict | None:
+    """The vanilla GAN's run, once it has trained the question's steps."""
+    snap = handles[0].snapshot()
+    return snap if snap is not None and snap["gen_steps"] >= QUESTION.steps else None
 
 
 b = st.columns([1, 1, 4])
@@ -120,6 +131,9 @@ for name in RACE:
 
 @st.fragment(run_every=tick)
 def race() -> None:
+    snap0 = handles[0].snapshot()
+    quiz.box(NS, QUESTION, outcome(), on_run=lambda: act("fresh"),
+             progress=f"Training… step {snap0['gen_steps'] if snap0 else 0:,} of {QUESTION.steps:,}.")
     now_playing = False
     for col, h, name in zip(st.columns(2), handles, RACE):
         with col, session.guard("The live run"):
@@ -132,8 +146,11 @@ def race() -> None:
             if snap is None:
                 continue
             mt, cv = snap["metrics"], snap["curves"]
-            st.markdown(f"Modes covered: **{mt['modes_covered']} / {mt['modes_total']}** · "
-                        f"generator step {snap['gen_steps']:,}")
+            st.markdown(f"Modes covered: **{mt['modes_covered']} / {mt['modes_total']}** "
+                        f"(visited {mt.get('modes_visited', '—')}) · generator step {snap['gen_steps']:,}",
+                        help="Covered: at least 1 % of the samples within 3 standard deviations of the mode. "
+                             "Visited: the nearest mode of at least 1 % of the samples, however far. A collapsed "
+                             "GAN's clump can visit a mode without covering it.")
             if snap["status"] != "ok":
                 st.error(snap["message"])
             ok = np.isfinite(cv["modes_covered"])
@@ -142,7 +159,7 @@ def race() -> None:
                            width="stretch")
     pace.ran(handles[0].rid if now_playing else None)
     if tick is not None and not (now_playing or run_view.awake(NS, *VIEWS)):
-        retime.stop() or st.rerun()                 # paused: stop the timer
+        run_view.stop_timer()                 # paused: stop the timer
 
 
 race()

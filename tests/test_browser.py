@@ -15,7 +15,7 @@ from wgan_core.engine.config import LRS  # noqa: E402
 from wgan_core.presets import PRESETS  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
-PAGES = ["", "why_gans_fail", "wasserstein_1d", "train_live", "lipschitz_lab", "compare", "images"]
+PAGES = ["", "why_gans_fail", "wasserstein_1d", "train_live", "lipschitz_lab", "compare", "sensitivity", "images"]
 VIEW = '.em-live-view'                            # the live view (ui/live_view): a canvas the browser draws
 
 pytestmark = [pytest.mark.browser,

@@ -86,3 +86,17 @@ def test_single_steps(at):
     assert snap["gen_steps"] == 0
     next(b for b in at.button if b.label == "Generator step").click().run()
     worker_snapshot(at, lambda s: s["gen_steps"] == 1)
+
+
+def test_after_a_server_restart_the_page_says_so_and_offers_the_links_run():
+    """A URL written by another server process (its ``s=``) gets one sentence; the run is the link's, paused
+    at step 0; the URL then carries this server's id; share links leave it out."""
+    from ui import session
+    at = open_page(PAGE, {"preset": "classroom-8g", "s": "deadbeef"})
+    assert not at.exception
+    assert any("The server restarted since this page was opened" in i.value for i in at.info)
+    assert at.session_state["tl.data"] == "8gaussians" and at.query_params["s"] in (session.BOOT, [session.BOOT])
+    from urllib.parse import parse_qs, urlsplit
+    assert "s" not in parse_qs(urlsplit(at.code[0].value).query)            # the share link leaves it out
+    fresh = open_page(PAGE, {"preset": "classroom-8g"})
+    assert not any("restarted" in i.value for i in fresh.info)

@@ -216,11 +216,14 @@ def test_the_worker_publishes_compact_frames_and_draws_nothing(pool):
         frames = h.frames()
         versions = [v for v, _ in frames]
         assert versions == sorted(versions) and len(set(versions)) == len(versions)
-        assert all(len(f) <= 8 * 1024 for _, f in frames)                          # <= 8 KB a snapshot
+        assert all(len(f) <= 9 * 1024 for _, f in frames)          # <= 9 KB with a new transport plan (8,692 B)
+        light = [f for _, f in frames if wire.decode_frame(f).get("plan") is None]
+        assert light and all(len(f) <= 8 * 1024 for f in light)    # <= 8 KB otherwise: the plan goes when new
         decoded = [wire.decode_frame(f) for _, f in frames]
         assert all(d["run"] == decoded[0]["run"] for d in decoded)                 # one run
         assert [d["t"] for d in decoded] == sorted(d["t"] for d in decoded)         # its training clock
         assert decoded[-1]["fake"].shape == (1000, 2) and decoded[-1]["grid"].shape == (48, 48)
+        assert sorted(decoded[-1]["plan"]) == list(range(400))                       # the transport plan
         snap = h.snapshot()
         assert "fake" not in snap and "grid" not in snap and snap["real"].shape == (1000, 2)
         assert h.frames(after=versions[-2]) == [frames[-1]] or h.frames(after=versions[-2])[0] == frames[-1]

@@ -71,24 +71,58 @@ def _run(name: str, steps: int, every: int) -> list[dict]:
     return out
 
 
-# The demonstrations show what their sentence says (measured on seeds 0..4 over ~30 s; here seed 0,
-# a few hundred to 2,000 steps, with wide margins on the measured values in the comments).
+# Each preset shows what its sentence says (seed 0 on the CPU, measured values in the comments; steps, not
+# seconds: seconds depend on how many students share the server).
+def _history(name: str, steps: int, every: int) -> list[dict]:
+    return [dict(m, step=(k + 1) * every) for k, m in enumerate(_run(name, steps, every))]
+
+
+def test_classroom_gp_reaches_the_sampling_band_within_a_thousand_steps():
+    ms = _history("classroom-gp", 1000, 50)
+    floor = ms[-1]["exact_w1_floor"]
+    assert min(m["exact_w1"] for m in ms if m["step"] >= 800) <= floor[1]        # measured 0.35 vs 0.42
+
+
+def test_seed_wgan_gp_is_slow_and_unsteady():
+    ms = _history("seed-wgan-gp", 3000, 500)
+    w1 = [m["exact_w1"] for m in ms]
+    assert min(w1) > 0.9 and max(w1) > 1.6                    # measured 1.0-2.0, the band is 0.19-0.42
+    assert min(m["modes_covered"] for m in ms) < 3            # a mode drops out (2 of 3 at step 3,000)
+
+
+def test_seed_wgan_clip_has_a_flat_critic_and_covers_late():
+    ms = _history("seed-wgan-clip", 500, 50)
+    assert all(abs(m["critic_w1_estimate"]) < 0.01 < 1.0 < m["exact_w1"] for m in ms if m["step"] <= 300)
+    first = next(m["step"] for m in ms if m["modes_covered"] == 3)
+    assert first >= 2 * 100                                   # measured 300; classroom-gp: about 100
+
+
 def test_clip_small_gives_a_flat_critic_and_no_modes():
     m = _run("clip-small", 200, 100)[-1]
-    assert m["max_grad_norm"] < 1e-4                    # measured ~1e-6
+    assert m["largest_slope_seen"] < 1e-4                     # measured ~1e-6
     assert m["modes_covered"] == 0
 
 
-def test_clip_large_gives_a_steep_critic():
-    m = _run("clip-large", 200, 100)[-1]
-    assert m["max_grad_norm"] > 10                      # measured ~70 at step 200, ~1,000 later
+def test_clip_large_gives_a_steep_critic_whose_estimate_is_no_bound():
+    m = _run("clip-large", 500, 250)[-1]
+    assert m["largest_slope_seen"] > 10                       # measured ~430 at step 500
+    assert m["critic_w1_estimate"] > 10 * m["exact_w1"]       # measured 32 against 0.24
 
 
-def test_lambda_zero_lets_the_critic_slope_blow_up():
-    ms = _run("lambda-zero", 2000, 500)
-    assert max(m["max_grad_norm"] for m in ms) > 20     # measured 137 (seed 0), 878, 457 (seeds 1, 2)
+def test_lambda_zero_lets_the_critic_slope_blow_up_and_the_estimate_swing():
+    ms = _run("lambda-zero", 2000, 250)
+    assert max(m["largest_slope_seen"] for m in ms) > 20     # measured 107 (seed 0), 980 (seed 1)
+    est = [m["critic_w1_estimate"] for m in ms]
+    assert min(est) < 0 and max(abs(e) for e in est) > 10 * max(m["exact_w1"] for m in ms)   # -152..56 vs < 11
 
 
-def test_gan_collapse_keeps_to_one_mode_at_a_time():
+def test_few_critic_lags_for_thousands_of_steps():
+    ms = _run("few-critic", 3000, 250)
+    assert max(m["modes_covered"] for m in ms) <= 1          # measured 0-1 of 8 over 3,000 steps (seeds 0, 1)
+    assert min(m["critic_w1_estimate"] for m in ms) < 0     # measured down to -0.9
+
+
+def test_gan_collapse_keeps_to_one_or_two_modes_at_a_time():
     ms = _run("gan-collapse", 2000, 250)
-    assert max(m["modes_covered"] for m in ms) <= 2     # measured: at most 1 of 8, seeds 0..4
+    assert max(m["modes_covered"] for m in ms) <= 2          # measured: at most 1 of 8, seeds 0..4
+    assert max(m["modes_visited"] for m in ms) <= 3

@@ -53,6 +53,7 @@ def make_snapshot(n_real=1000, n_fake=1000, g=48, m=15, n_arrows=150, status="ok
             "gen_steps": 1234, "critic_steps": 6170, "extent": EXTENT,
             "real": f32(real), "fake": f32(fake), "grid": f32(grid), "arrows": f32(arrows),
             "manifold": f32(generator(zg)), "curves": {k: f32(v) for k, v in curves.items()},
+            "plan": rng.permutation(min(400, n_real, n_fake)),                  # fake[i] -> real[plan[i]]
             "metrics": {"modes_covered": 5, "modes_total": 8, "hq_fraction": 0.62, "exact_w1": 0.4321,
                         "w_estimate": 0.38, "w_corrected": 0.35, "max_grad_norm": 1.08}}
 
@@ -121,6 +122,8 @@ def test_real_and_fake_colours_distinct():
     ("arrows", np.zeros((5, 3)), "arrows"),
     ("arrows", np.zeros((2000, 2)), "arrows"),
     ("manifold", np.zeros((15, 15)), "manifold"),
+    ("plan", np.arange(400) + 1000, "plan"),
+    ("plan", np.zeros(400, dtype=float), "plan"),
     ("extent", (1.0, -1.0, 0.0, 1.0), "extent"),
     ("extent", (0.0, 1.0), "extent"),
     ("status", "exploded", "status"),

@@ -2,7 +2,8 @@
 
 Widget keys are f"{ns}.{field}", seeded from the URL by the page's `ui.state.PageState`.
 Controls the chosen objective does not use are disabled with the reason
-(clip only for WGAN-clip, lambda only for the penalties). Option lists always
+(clip only for WGAN-clip, lambda only for the penalties; the critic's learning
+rate and n_critic not for the critic-free exact-OT objective). Option lists always
 contain the current value, so any valid value from a link can be shown.
 
 Classroom mode (as TensorFlow Playground's): a link with ``show=lr_c,lam,presets``
@@ -101,14 +102,16 @@ def live_controls(ns: str) -> None:
     if not any(visible(ns, n) for n in ("lr_c", "lr_g", "n_critic", "clip", "lam")):
         return
     st.subheader("Acts live")
+    nc = f"{obj.short} has no critic: this control is for the other objectives." if obj.critic_free else None
     if visible(ns, "lr_c"):
-        st.select_slider("Critic learning rate", _opts(OPTIONS("lr_c"), k("lr_c")), key=k("lr_c"), format_func=_num)
+        st.select_slider("Critic learning rate", _opts(OPTIONS("lr_c"), k("lr_c")), key=k("lr_c"), format_func=_num,
+                         disabled=obj.critic_free, help=nc)
     if visible(ns, "lr_g"):
         st.select_slider("Generator learning rate", _opts(OPTIONS("lr_g"), k("lr_g")), key=k("lr_g"), format_func=_num)
     if visible(ns, "n_critic"):
         n = OPTIONS("n_critic")
         st.slider("Critic steps per generator step (n_critic)", n[0], max(n[-1], st.session_state[k("n_critic")]),
-                  key=k("n_critic"))
+                  key=k("n_critic"), disabled=obj.critic_free, help=nc)
     if visible(ns, "clip"):
         st.select_slider("Clip value c", _opts(OPTIONS("clip"), k("clip")), key=k("clip"), format_func=_num,
                          disabled="clip" not in obj.knobs,

@@ -14,8 +14,8 @@ so that all viewers together use at most ``share`` of one core:
 
     tick >= viewers * RUNS_PER_TICK * cost / share
 
-``RUNS_PER_TICK`` counts the view's own run plus the slower side panel and
-curves (one run per ``SIDE_EVERY`` and per ``CURVES_EVERY`` ticks under load).
+``RUNS_PER_TICK`` counts the view's own run (its side panel runs with it) plus the
+slower curves (one run per ``CURVES_EVERY`` ticks under load).
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 
-SIDE_EVERY, CURVES_EVERY = 3, 6     # under load the side panel and the curves redraw every 3rd and 6th tick
-RUNS_PER_TICK = 1.0 + 1.0 / SIDE_EVERY + 1.0 / CURVES_EVERY
+CURVES_EVERY = 4                    # under load the curves redraw every 4th tick of the view
+RUNS_PER_TICK = 1.0 + 1.0 / CURVES_EVERY
 WINDOW_S = 2.0          # cost is re-measured over windows of about this length
 MIN_RUNS = 10
 VIEWER_S = 3.0          # a viewer counts while its view ran within this many seconds

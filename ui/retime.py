@@ -33,26 +33,40 @@ def current_fragment() -> tuple[object, str] | None:
     return (ctx, fid) if ctx is not None and fid else None
 
 
-def retime(seconds: float) -> bool:
-    """From now on, rerun the fragment that is running every ``seconds``. False: not possible here."""
+def _context():
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        return get_script_run_ctx(suppress_warning=True)
+    except (ImportError, RuntimeError, AttributeError, TypeError):
+        return None
+
+
+def retime(seconds: float, fragment_id: str | None = None) -> bool:
+    """From now on, rerun the fragment that is running (or the fragment ``fragment_id`` of this page, e.g.
+    one a click in another fragment should wake) every ``seconds``. False: not possible here."""
     here = current_fragment()
-    if here is None:
+    ctx = here[0] if here else _context()
+    fid = fragment_id or (here[1] if here else None)
+    if ctx is None or not fid:
         return False
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     msg = ForwardMsg()
     msg.auto_rerun.interval = float(seconds)
-    msg.auto_rerun.fragment_id = here[1]
-    here[0].enqueue(msg)
+    msg.auto_rerun.fragment_id = fid
+    ctx.enqueue(msg)
     return True
 
 
-def stop() -> bool:
-    """Stop the running fragment's timer (it runs again with the next page run). False: not possible here."""
+def stop(fragment_id: str | None = None) -> bool:
+    """Stop the running fragment's timer (or that of ``fragment_id``); it runs again with the next page
+    run, or when `retime` wakes it. False: not possible here."""
     here = current_fragment()
-    if here is None:
+    ctx = here[0] if here else _context()
+    fid = fragment_id or (here[1] if here else None)
+    if ctx is None or not fid:
         return False
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     msg = ForwardMsg()
-    msg.stop_auto_rerun.fragment_ids.append(here[1])
-    here[0].enqueue(msg)
+    msg.stop_auto_rerun.fragment_ids.append(fid)
+    ctx.enqueue(msg)
     return True

@@ -23,16 +23,19 @@ import streamlit as st
 
 from ui import retime
 from ui.live_view import live_view
-from ui.pace import CURVES_EVERY, SIDE_EVERY
+from ui.pace import CURVES_EVERY
 from wgan_core.engine import wire
 from wgan_core.serve.handle import RunHandle
 
 VIEW_TICK = 0.3                  # seconds between payloads while training (the browser plays 25 frames/s between)
 TICKS = tuple(round(VIEW_TICK * 1.07 ** k, 3) for k in range(30))   # the intervals a view may use: 0.3 .. ~2 s
 WAKE_S = 3.0                     # a paused view redraws this long after a click, then stops its timer
-SIDE_TICK = 0.5                  # status line and metrics (at least; slower under load)
 RETUNE_S = 3.0
-LABELS = {"fake": "generated", "arrows": "G step", "manifold": "G manifold"}
+LABELS = {"fake": "generated", "arrows": "G step", "manifold": "G manifold", "transport": "transport plan"}
+TRANSPORT_NOTE = ("**transport plan** (a layer of the view): a line from each generated point to its partner in the "
+                  "exact optimal transport plan between 400 generated and 400 real points; their mean length is "
+                  "the exact W1 shown beside the view (measured about once a second; in between, the lines follow "
+                  "the moving points).")
 
 
 def full_run(key: str) -> None:
@@ -43,22 +46,27 @@ def full_run(key: str) -> None:
 
 def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: bool = False,
          height: int | None = None) -> dict | None:
-    """Feed the view ``key`` with the run's frames newer than what it was sent last; returns the snapshot."""
+    """Feed the view ``key`` with the run's frames newer than those of its payload before last; returns the
+    snapshot. Every frame goes out in two payloads in a row (the browser drops the copy): Streamlit may
+    drop a fragment run's output when several fragments' timers fire together, and a frame lost that way
+    would never be drawn. ``{key}.sent`` is (run, newest version sent, newest version of the payload
+    before)."""
     snap = handle.snapshot()
     run = snap.get("serial") if snap else None
-    sent_run, sent_version = st.session_state.get(f"{key}.sent", (None, 0))
-    after = sent_version if sent_run == run else 0
-    frames = handle.frames(after)
+    sent_run, newest, before = st.session_state.get(f"{key}.sent", (None, 0, 0))
+    frames = handle.frames(before if sent_run == run else 0)
     real = None
     if snap is not None and (sent_run != run or st.session_state.pop(f"{key}.resend", False)):
         real = snap.get("real")
-    header = {"layers": list(layers), "interval": interval, "labels": LABELS}
+    header = {"layers": list(layers), "interval": interval}
     if snap is not None and snap["status"] != "ok":
         header["message"] = snap.get("message", "")
-    live_view(wire.encode_payload(header, [f for _, f in frames], real=real, ), key=key, presenter=presenter,
+    live_view(wire.encode_payload(header, [f for _, f in frames], real=real), key=key, presenter=presenter,
               height=height)
-    if frames:
-        st.session_state[f"{key}.sent"] = (run, frames[-1][0])
+    if sent_run != run:
+        newest = 0
+    latest = frames[-1][0] if frames else newest
+    st.session_state[f"{key}.sent"] = (run, max(latest, newest), newest if sent_run == run else 0)
     return snap
 
 
@@ -73,77 +81,78 @@ def awake(ns: str, *views: tuple[RunHandle, str]) -> bool:
 
 
 def behind(handle: RunHandle, key: str) -> bool:
-    """The view ``key`` has not been sent the newest frame of the handle's current run (or there is none yet)."""
+    """The view ``key`` has not yet been sent the newest frame of the handle's current run twice (see `show`),
+    or there is none yet."""
     snap = handle.snapshot()
     if snap is None:
         return True
     if snap.get("frame") is None:
         return False
-    return st.session_state.get(f"{key}.sent", (None, 0)) != (snap.get("serial"), snap.get("version"))
+    run, _, before = st.session_state.get(f"{key}.sent", (None, 0, 0))
+    return run != snap.get("serial") or before < snap.get("version", 0)
 
 
 def wake(ns: str) -> None:
     st.session_state[f"{ns}.woke"] = time.monotonic()
 
 
-def tick_for(playing: bool, floor: float = 0.0, woke: bool = False) -> float | None:
-    """Seconds between two payloads of a view: ``VIEW_TICK`` or the server's ``floor``, whichever is
-    longer, rounded up to one of ``TICKS``; None (no timer) for a paused view nobody just clicked."""
+def tick_for(playing: bool, floor: float = 0.0, woke: bool = False, base: float = VIEW_TICK) -> float | None:
+    """Seconds between two payloads of a view: ``base`` (``VIEW_TICK``) or the server's ``floor``, whichever
+    is longer, rounded up to one of ``TICKS`` (or ``base`` itself when shorter than them); None (no timer)
+    for a paused view nobody just clicked."""
     if not (playing or woke):
         return None
-    return next((t for t in TICKS if t >= max(VIEW_TICK, floor)), TICKS[-1])
+    want = max(base, floor)
+    return want if want < TICKS[0] else next((t for t in TICKS if t >= want), TICKS[-1])
 
 
-def side_tick(tick: float | None, playing: bool) -> float | None:
-    """The status line and metrics: twice a second, or every ``SIDE_EVERY``-th redraw under load."""
-    return None if tick is None else max(SIDE_TICK, SIDE_EVERY * tick)
-
-
-def curves_tick(tick: float | None, playing: bool) -> float | None:
-    """The curves: once a second, or every ``CURVES_EVERY``-th redraw under load."""
+def curves_tick(tick: float | None, playing: bool = True) -> float | None:
+    """The curves: once a second, or every ``CURVES_EVERY``-th redraw of the view under load."""
     return None if tick is None else max(1.0, CURVES_EVERY * tick)
 
 
-PANEL_TICKS = {"side": side_tick, "curves": curves_tick}     # panel -> its interval from the view's
-
-
 def declare_ticks(ns: str, tick: float | None, playing: bool) -> dict:
-    """The redraw intervals of the view, side panel and curves fragments as this full page run
-    declares them (and so as the browser's timers have them from now on)."""
-    ticks = {"view": tick, **{name: f(tick, playing) for name, f in PANEL_TICKS.items()}}
+    """The redraw intervals of the view fragment (its side panel and toolbar run with it) and of the curves
+    fragment, as this full page run declares them (and so as the browser's timers have them from now on)."""
+    ticks = {"view": tick, "curves": curves_tick(tick, playing)}
     st.session_state[f"{ns}.ticks"] = {name: (t, None) for name, t in ticks.items()}
     return ticks
 
 
-def follow_view(ns: str, panel: str, playing: bool) -> None:
-    """``follow_tick`` for a panel ("side", "curves"): its interval follows the view's current one."""
-    follow_tick(ns, panel, PANEL_TICKS[panel](st.session_state[f"{ns}.ticks"]["view"][0], playing))
+def curves_ran(ns: str) -> None:
+    """Call from the curves fragment: remember its id, so that the view fragment can start or stop it."""
+    here = retime.current_fragment()
+    if here is not None:
+        st.session_state[f"{ns}.curves_fid"] = here[1]
+
+
+def stop_timer() -> None:
+    """Stop the running fragment's timer (a message to the browser; a page run where that cannot be done)."""
+    if not retime.stop():
+        st.rerun()
 
 
 def follow_tick(ns: str, name: str, want: float | None) -> None:
-    """Call from fragment ``name``'s run: once the interval the load asks for (``want``) has differed
-    from the fragment's current one for ``RETUNE_S``, the fragment's timer changes to it
-    (ui/retime.py: a message to the browser, not a page run). A timer to stop (``want`` None: the run is
-    paused and its view up to date) stops at once, also by a message; a timer to start needs a page run,
-    which re-declares every fragment (any click makes one)."""
+    """Call from the view fragment's run (``name`` "view") with the interval the run and the load ask for
+    (``want``). A timer to stop (the run paused, its view up to date) or to start (a click inside the fragment,
+    such as Play) changes at once; a change of pace waits until it has held for ``RETUNE_S``. Each change is a
+    message to the browser (ui/retime.py), not a page run, and the curves fragment follows the view's."""
     ticks = st.session_state[f"{ns}.ticks"]
     now, since = ticks[name]
     if want == now:
         ticks[name] = (now, None)
         return
-    if want is None:
-        ticks[name] = (None, None)
-        if not retime.stop():
-            st.rerun()
-        return
-    if now is None:
-        return
     t = time.monotonic()
-    if since is None:
-        ticks[name] = (now, t)
-    elif t - since >= RETUNE_S:
-        if retime.retime(want):
-            ticks[name] = (want, None)
-        else:
-            ticks[name] = (now, None)
-            st.rerun()
+    if now is not None and want is not None:
+        if since is None:
+            ticks[name] = (now, t)
+            return
+        if t - since < RETUNE_S:
+            return
+    if not (retime.stop() if want is None else retime.retime(want)):
+        st.rerun()                                   # the internals are missing: re-declare every fragment
+    ticks[name] = (want, None)
+    fid, curves = st.session_state.get(f"{ns}.curves_fid"), curves_tick(want)
+    if fid and ticks.get("curves", (None,))[0] != curves:
+        if retime.stop(fid) if curves is None else retime.retime(curves, fid):
+            ticks["curves"] = (curves, None)

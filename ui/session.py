@@ -5,6 +5,7 @@ import atexit
 import contextlib
 import gc
 import logging
+import uuid
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -13,10 +14,14 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from ui.pace import Pace
 from wgan_core import presets
 from wgan_core.engine.config import TrainConfig
+from wgan_core.serve.grid import GridRuns
 from wgan_core.serve.handle import RunHandle
 from wgan_core.serve.pool import Pool
 
 log = logging.getLogger("earthmover.ui")
+BOOT = uuid.uuid4().hex[:8]     # this server process; a page's URL carries it (``s=``) to notice a restart
+RESTARTED_NOTE = ("The server restarted since this page was opened, so its training run was lost: the page shows "
+                  "the link's set-up again, at step 0. Press Play to train it again.")
 DEEP_MAX_STEPS = 200            # the Lipschitz lab's deep critic: at most this many steps (it costs ~6x more)
 
 
@@ -75,11 +80,16 @@ def session_id() -> str:
 class SessionRuns:
     """This session's training runs by name ("train", "compare.wgan-gp", ...): each is made on first use,
     closed when a page drops it (a method deselected in Compare) and all when the session ends. At most
-    ``Caps.runs_per_session`` at once; the worker shares its time per session (``owner``)."""
+    ``Caps.runs_per_session`` at once; the worker shares its time per session (``owner``).
+
+    Besides them, at most one sensitivity grid (`grid`, `open_grid`): its runs are its own (up to
+    ``Caps.grid_runs``, not counted in ``runs_per_session``), admitted as one grid (``Caps.grids`` on
+    the server) and closed with the session."""
 
     def __init__(self, owner: str = "", client: str = "local"):
         self.handles: dict[str, RunHandle] = {}
         self.owner, self.client = owner, client
+        self.grid: GridRuns | None = None
 
     def get(self, name: str, config: TrainConfig | None = None) -> RunHandle:
         """The run called ``name``, made with ``config`` (default: TrainConfig()) if it does not exist yet."""
@@ -97,9 +107,23 @@ class SessionRuns:
         if h is not None:
             h.close()
 
+    def open_grid(self, cfgs: dict, steps: int) -> GridRuns:
+        """This session's grid, made afresh (the old one closed) with one run per cell of ``cfgs``, each
+        stopping at ``steps`` generator steps; `GridRefused` with the page's sentence when the server has
+        no place for it now."""
+        self.close_grid()
+        self.grid = GridRuns(pool(), cfgs, steps, owner=self.owner, client=self.client)
+        return self.grid
+
+    def close_grid(self) -> None:
+        if self.grid is not None:
+            self.grid.close()
+            self.grid = None
+
     def close(self) -> None:
         for name in list(self.handles):
             self.drop(name)
+        self.close_grid()
 
 
 @st.cache_resource(scope="session", on_release=SessionRuns.close, show_spinner=False)

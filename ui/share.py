@@ -52,7 +52,7 @@ def link(params: dict, page: str = "") -> str:
     Empty values and a presenter flag that is off are left out (they are the defaults).
     """
     q = {k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in params.items()
-         if v is not None and v != "" and not (k == "presenter" and str(v) in ("False", "0"))}
+         if v is not None and v != "" and k != "s" and not (k == "presenter" and str(v) in ("False", "0"))}
     return base_url(page) + ("?" + urlencode(q, safe=",") if q else "")
 
 

@@ -69,9 +69,11 @@ def _raw(name: str) -> str | None:
     return values[-1] if values else None
 
 
-def note(ns: str, text: str) -> None:
-    """Add a note for the student to the page ``ns`` (shown once by ``show_notes``)."""
-    st.session_state.setdefault(f"{ns}.__notes", []).append(text)
+def note(ns: str, text: str, about_link: bool = True) -> None:
+    """Add a note for the student to the page ``ns`` (shown once by ``show_notes``): one about a value in
+    the link (listed under "some settings in the link were not valid"), or, with ``about_link=False``, a
+    sentence of its own (shown as information)."""
+    st.session_state.setdefault(f"{ns}.__notes" if about_link else f"{ns}.__info", []).append(text)
 
 
 def set_config(ns: str, cfg: TrainConfig) -> None:
@@ -190,6 +192,8 @@ class PageState:
 
     def show_notes(self) -> None:
         """The URL notes of this session, once, as a warning the student can read."""
+        for text in st.session_state.pop(f"{self.ns}.__info", []):
+            st.info(text)
         notes = st.session_state.pop(f"{self.ns}.__notes", [])
         if notes:
             st.warning("Some settings in the link were not valid and were replaced by defaults:\n\n"

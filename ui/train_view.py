@@ -38,12 +38,25 @@ EXPLAIN = {
     "gan": "A vanilla GAN: the discriminator D = sigmoid(f) classifies real vs fake and the generator minimises "
            "log(1 − D(G(z))). When real and fake do not overlap, the optimal D saturates and the generator's "
            "gradient vanishes (JS divergence stuck at log 2).",
+    "ot": "**No critic at all**: each generator step draws B real and B generated points, solves their **exact "
+          "optimal assignment** (POT) and moves every generated point straight towards its partner, minimising "
+          "the batch's exact W1 (the Losses curve). This is what a WGAN critic approximates, computed exactly "
+          "on a batch: n_critic, the critic's learning rate, clip and λ do nothing here. The exact assignment "
+          "costs about B² to B³ per step, and a batch's W1 is a noisy estimate of the distance between the "
+          "distributions, biased upwards (two batches of the same data are not at 0).",
     "nsgan": "The non-saturating GAN: the generator maximises log D(G(z)) instead, which keeps its gradient alive "
              "where the minimax one vanishes. Against the optimal discriminator it follows KL(P_g‖P_r) − 2·JS, "
              "which punishes missing modes only weakly: watch for **mode collapse** (points hopping between "
              "a few modes).",
 }
 
+ALGO_OT = [
+    ("loop", "for each generator step:"),
+    ("generator", "  x ~ P_data, z ~ N(0,I)   (B of each)"),
+    ("generator", "  π = exact optimal assignment of G(z) to x"),
+    ("generator", "  L_G = mean_i |G(z_i) − x_π(i)|   (batch W1)"),
+    ("generator", "  G ← G − lr_g·∇L_G   (π held fixed)"),
+]
 ALGO = [
     ("loop", "for each generator step:"),
     ("critic", "  for k in 1..n_critic:"),
@@ -71,8 +84,7 @@ def act(ns: str, handle: RunHandle, what: str) -> None:
 
 
 def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
-    """Play/Pause, the three steps, Reset, speed and the presenter toggle, in one row that wraps on a
-    phone. Callbacks, not ``if st.button(...)``: they act before the page runs, so this run already draws
+    """Play/Pause, the three steps, Reset and the speed, in one row that wraps on a phone. Callbacks, not ``if st.button(...)``: they act before the page runs, so this run already draws
     the new state (the Play/Pause label) instead of a second full run for it."""
     playing = handle.playing
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
@@ -86,13 +98,13 @@ def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
     bar.select_slider("Speed", list(speeds), key=f"{ns}.speed", label_visibility="collapsed", width=170,
                       format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast "
                       "as possible.")
-    bar.toggle("Presenter", key=f"{ns}.presenter", help="Large view for a projector; also ?presenter=1 in the link.")
+    handle.speed(speeds[st.session_state[f"{ns}.speed"]])
 
 
-def pseudo_code(active: str) -> None:
-    """The WGAN algorithm with the part that ran last highlighted."""
+def pseudo_code(active: str, loss: str = "wgan-gp") -> None:
+    """The WGAN algorithm (the exact-OT one for a critic-free ``loss``) with the part that ran last highlighted."""
     rows = []
-    for part, line in ALGO:
+    for part, line in ALGO_OT if OBJECTIVES[loss].critic_free else ALGO:
         text = html.escape(line)
         on = active == part or (active == "loop")
         rows.append(f"<span style='background:{'#ffe3d6' if on else 'transparent'};display:block'>{text}</span>")
@@ -127,6 +139,8 @@ def status_line(handle: RunHandle, snap: dict) -> None:
 def live_settings(cfg: dict) -> str:
     """The live settings as the worker reports them in its snapshot (what the training uses right now)."""
     obj = OBJECTIVES[cfg["loss"]]
+    if obj.critic_free:
+        return f"lr {cfg['lr_g']:g} (generator; no critic) · batch {cfg['batch']} · exact assignment each step"
     knob = f" · clip {cfg['clip']:g}" if "clip" in obj.knobs else f" · λ {cfg['lam']:g}" if "lam" in obj.knobs else ""
     return f"lr {cfg['lr_c']:g} / {cfg['lr_g']:g} (critic / generator) · n_critic {cfg['n_critic']}{knob}"
 
@@ -189,6 +203,13 @@ def metrics(snap: dict) -> None:
         c[1].metric("Largest slope seen", _num(m.get("largest_slope_seen"), ".2f"),
                     help="The critic's largest gradient norm at 400 interpolates and a 48×48 grid. Sampled, so "
                          "the true Lipschitz constant can be larger; 1-Lipschitz means at most 1.")
+    elif obj.critic_free:
+        bw = last_measured(snap, "gen_loss")
+        c[1].metric(f"W1 of a batch, {snap['config']['batch']} vs {snap['config']['batch']}", _num(bw),
+                    help="The loss: the exact W1 between the last training batch of generated and of real "
+                         "points (no critic: nothing is estimated). Noisy, and on average above the distance "
+                         "between the distributions (two batches of the same data are not at 0), more so for "
+                         "small batches.")
     else:
         c[1].metric("Logit gap", _num(est), noise, delta_color="off", delta_arrow="off",
                     help="E f(real) − E f(fake) of the discriminator's logits over 2,500 evaluation points. A "

@@ -50,26 +50,26 @@ def _train(name, label, watch, config) -> Preset:
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     _train("classroom-gp", "Fast WGAN-GP on 3 Gaussians",
-           "All three modes fill in within about a hundred generator steps while the critic's estimate falls "
-           "toward the exact W1; then both hover inside the band that sampling noise allows.",
+           "All three modes fill in within about a hundred generator steps; by a thousand, the exact W1 of 400 vs "
+           "400 points sits inside the band that sampling noise allows.",
            TrainConfig(data="seed3", **CLASSROOM)),
     _train("classroom-8g", "Fast WGAN-GP on 8 Gaussians",
            "The generator's sheet stretches to reach all eight modes: modes covered climbs to 8/8 within a "
            "couple of thousand generator steps, and then most samples settle inside the tight modes.",
            TrainConfig(data="8gaussians", **CLASSROOM)),
     _train("seed-wgan-gp", "Seed notebook: WGAN-GP",
-           "The notebook's settings (Adam 1e-4, lambda 10, batch 64): the modes come and go for thousands of "
-           "steps before they settle; compare with the fast preset.",
+           "The notebook's settings (Adam 1e-4, lambda 10, batch 64): slow and unsteady; for thousands of steps "
+           "the exact W1 swings between about 1 and 2 and a mode drops out now and then.",
            TrainConfig(loss="wgan-gp", data="seed3", optimizer="adam", lr_c=1e-4, lr_g=1e-4, beta1=0.5, beta2=0.9,
                        lam=10.0, **SEED_NET)),
     _train("seed-wgan-clip", "Seed notebook: WGAN with clipping",
-           "RMSprop 5e-5 and clip 0.01, as in the paper: the critic is nearly flat (W estimate ~0.001) and the "
-           "samples need many times the fast preset's steps to settle.",
+           "RMSprop 5e-5 and clip 0.01, as in the paper: the critic is nearly flat (its estimate about 0.001 "
+           "against an exact W1 above 1) and the samples take several times the fast preset's steps to cover.",
            TrainConfig(loss="wgan-clip", data="seed3", optimizer="rmsprop", lr_c=5e-5, lr_g=5e-5, clip=0.01,
                        **SEED_NET)),
     _train("gan-collapse", "Vanilla GAN collapsing on 8 Gaussians",
            "A slow discriminator (lr 1e-4) against a fast generator (1e-3): the generator piles onto one or two "
-           "modes and hops between them instead of covering all eight.",
+           "modes at a time and hops between them instead of covering all eight.",
            TrainConfig(loss="nsgan", data="8gaussians", optimizer="adam", lr_c=1e-4, lr_g=1e-3, beta1=0.5,
                        beta2=0.999, n_critic=1, batch=256, **DEMO_NET)),
     _train("clip-large", "Clip too large (c = 1)",
@@ -82,12 +82,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(loss="wgan-clip", data="8gaussians", optimizer="rmsprop", lr_c=1e-3, lr_g=1e-3, clip=0.001,
                        n_critic=5, batch=256, **DEMO_NET)),
     _train("lambda-zero", "No penalty (lambda = 0)",
-           "The fast WGAN-GP without its penalty: the critic's slope grows into the thousands and its W estimate "
-           "swings wildly, even below zero, so it measures nothing; most runs go unstable.",
+           "The fast WGAN-GP without its penalty: nothing holds the critic's slope, which grows to tens or "
+           "hundreds, and its estimate swings far from the exact W1, even below zero: it measures nothing.",
            TrainConfig(data="8gaussians", **{**CLASSROOM, "lam": 0.0})),
     _train("few-critic", "Too few critic steps (n_critic = 1)",
-           "One critic step per generator step, at half the generator's learning rate: for thousands of steps the "
-           "critic lags, its W estimate swings below zero and it scatters the samples, before it catches up.",
+           "One critic step per generator step, at half the generator's learning rate: the critic lags, its "
+           "estimate swings below zero, the samples scatter, and for thousands of steps no mode is covered.",
            TrainConfig(data="8gaussians", **{**CLASSROOM, "n_critic": 1, "lr_c": 5e-4})),
     Preset("seed-notebook", "compare", "Seed notebook comparison",
            "The seed notebook's WGAN (clip 0.01, RMSprop 5e-5) against its WGAN-GP (λ = 10, Adam 1e-4), "

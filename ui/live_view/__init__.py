@@ -46,6 +46,13 @@ _HERE = Path(__file__).parent
 JS_FILES = ("wire.js", "schedule.js", "draw.js", "view.js")    # one ES module, in this order
 ROOT_CLASS = "em-live-view"
 LAYERS = ("critic", "contours", "manifold", "transport", "real", "fake", "arrows")   # as view.js draws them
+
+
+def url_layers(default: str) -> list[str]:
+    """The layers the URL names now (the view's chips write them there), else ``default``; unknown names
+    are dropped."""
+    raw = st.query_params.get("layers", default)
+    return [x for x in str(raw).split(",")[:len(LAYERS)] if x in LAYERS]
 NAME = "earthmover_live_view"
 
 

@@ -56,6 +56,7 @@ class EmView {
     this.wait.textContent = "waiting for the first snapshot\u2026";
     this.q = new EmQueue();
     this.reals = new Map();                                // run -> Float32Array of real points
+    this.plans = new Map();                                // run -> its last transport plan (Uint16Array)
     this.header = null; this.on = null; this.scratch = {}; this.sc = {};
     this.paints = 0; this.feeds = 0; this.raf = 0; this.lastKey = ""; this.dirty = true;
     this.L = null; this.size = ""; this.lastPaintAt = 0; this.current = null;
@@ -137,6 +138,11 @@ class EmView {
       this.reals.set(Number.isInteger(p.header.real_run) ? p.header.real_run : lastRun ?? -1, p.real);
       while (this.reals.size > 4) this.reals.delete(this.reals.keys().next().value);
     }
+    for (const f of p.frames) {                              // a plan travels when it changes (about 1/s):
+      if (f.plan) this.plans.set(f.run, f.plan);             // frames in between reuse the run's last one
+      else if (this.plans.has(f.run)) f.plan = this.plans.get(f.run);
+    }
+    while (this.plans.size > 4) this.plans.delete(this.plans.keys().next().value);
     const delay = emDelayFor(p.header);
     if (this.q.delay !== null && delay > this.q.delay) this.q.delay = delay;   // grows (a pause), never shrinks
     this.q.push(p.frames, now, delay);

@@ -17,6 +17,7 @@ from wgan_core.draw.style import (
     REAL_RGB,
     RIM_RGB,
     TEXT_RGB,
+    TRANSPORT_RGBA,
     Style,
     get_font,
     make_style,
@@ -31,10 +32,11 @@ from wgan_core.draw.style import (
 def legend_items(layers, a: dict) -> tuple[tuple[str, str], ...]:
     """(kind, label) for the layers shown; the critic's colour bar also stands for its contours."""
     have = {"critic": a["grid"] is not None, "contours": a["grid"] is not None,
-            "arrows": a["arrows"] is not None, "manifold": a["manifold"] is not None}
-    labels = {"real": "real", "fake": "generated", "arrows": "G step",
-              "manifold": "G manifold", "critic": "critic", "contours": "critic contours"}
-    kinds = [k for k in ("real", "fake", "arrows", "manifold", "critic", "contours")
+            "arrows": a["arrows"] is not None, "manifold": a["manifold"] is not None,
+            "transport": a.get("plan") is not None}
+    labels = {"real": "real", "fake": "generated", "arrows": "G step", "manifold": "G manifold",
+              "critic": "critic", "contours": "critic contours", "transport": "transport plan"}
+    kinds = [k for k in ("real", "fake", "arrows", "manifold", "transport", "critic", "contours")
              if k in layers and have.get(k, True) and not (k == "contours" and "critic" in layers)]
     return tuple((k, labels[k]) for k in kinds)
 
@@ -77,6 +79,8 @@ def _legend_icon(draw, kind: str, x: float, y: float, em: float, st: Style) -> N
             draw.line([(x + 0.5 * em - s, y + t), (x + 0.5 * em + s, y + t)], fill=c, width=st.px(1))
     elif kind == "contours":
         draw.line([(x, y), (x + em, y)], fill=MEDIAN_CONTOUR_RGBA, width=st.px(2))
+    elif kind == "transport":
+        draw.line([(x, y + 0.35 * em), (x + em, y - 0.35 * em)], fill=TRANSPORT_RGBA[:3] + (200,), width=st.px(1.2))
 
 
 def _draw_legend(canvas, draw, plan, x0: float, top: float, row_h: float, st: Style) -> None:

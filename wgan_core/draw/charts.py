@@ -121,7 +121,7 @@ def curves_spec(curves: dict, which: list[str], title: str, height: int = 220, p
         "width": "container", "height": int(height),
         "data": {"values": values},
         "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": "generator step"},
+            "x": {"field": "step", "type": "quantitative", "title": "generator step", "axis": {"format": ",d"}},
             "y": {"field": "value", "type": "quantitative", "scale": {"zero": False},
                   "title": labels[0] if single else None},
             "color": color,

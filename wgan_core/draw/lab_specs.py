@@ -14,7 +14,7 @@ from wgan_core.draw.charts import SCHEMA
 
 # One colour per objective (Okabe-Ito, colour-blind safe); tests check every objective has one.
 COLORS = {"gan": "#7f7f7f", "nsgan": "#E69F00", "wgan-clip": "#D55E00", "wgan-gp": "#0072B2",
-          "wgan-lp": "#009E73", "sngan": "#CC79A7"}
+          "wgan-lp": "#009E73", "sngan": "#CC79A7", "ot": "#000000"}
 
 def _color(methods, labels: dict[str, str]) -> dict:
     return {"domain": [labels[m] for m in methods], "range": [COLORS[m] for m in methods]}

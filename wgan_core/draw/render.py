@@ -18,6 +18,10 @@ grid and fixed noise batch, so that motion in the picture is learning, not resam
     closer than :math:`r / 5` apart.
 ``manifold``
     The generator applied to an M x M grid in noise space, drawn as its grid lines.
+``transport``
+    Thin grey lines from ``fake[i]`` to ``real[plan[i]]``: each generated point's partner in
+    the exact optimal transport plan between the first P generated and P real points (the
+    snapshot's ``plan``); their mean length is that exact W1. Under the points.
 ``real`` / ``fake``
     Real samples (dark teal) and :math:`G(z)` on the fixed noise batch (orange).
 ``arrows``
@@ -53,13 +57,14 @@ from wgan_core.draw.style import (
     REAL_RGB,
     RIM_RGB,
     TEXT_RGB,
+    TRANSPORT_RGBA,
     Style,
     make_style,
     palette32,
     put_text,
 )
 
-LAYERS = ("critic", "contours", "real", "fake", "arrows", "manifold")
+LAYERS = ("critic", "contours", "real", "fake", "arrows", "manifold", "transport")
 
 
 # --------------------------------------------------------------------------- input checks
@@ -77,7 +82,8 @@ def _array(snap: dict, key: str, shape_ok, want: str, optional: bool = False) ->
 
 
 def _check(snap: dict, layers) -> dict:
-    """Validated arrays of a snapshot. ``grid``, ``arrows`` and ``manifold`` may be absent (layer skipped)."""
+    """Validated arrays of a snapshot. ``grid``, ``arrows``, ``manifold`` and ``plan`` may be absent (layer
+    skipped); ``plan`` is read only when the transport layer is drawn."""
     if not isinstance(snap, dict):
         raise ValueError(f"snapshot must be a dict, got {type(snap).__name__}")
     bad = [name for name in layers if name not in LAYERS]
@@ -96,9 +102,20 @@ def _check(snap: dict, layers) -> dict:
                               "(M, M, 2)", True)}
     if out["arrows"] is not None and len(out["arrows"]) > len(out["fake"]):
         raise ValueError(f"snapshot['arrows'] has {len(out['arrows'])} rows but 'fake' only {len(out['fake'])}")
+    out["plan"] = _plan(snap.get("plan"), len(out["fake"]), len(out["real"])) if "transport" in layers else None
     if snap.get("status", "ok") not in ("ok", "diverged"):
         raise ValueError(f"snapshot['status'] must be 'ok' or 'diverged', got {snap.get('status')!r}")
     return out
+
+
+def _plan(plan, n_fake: int, n_real: int) -> np.ndarray | None:
+    """The transport plan (P,) as int64 indices into ``real``, P <= len(fake); ValueError otherwise."""
+    if plan is None:
+        return None
+    p = np.asarray(plan)
+    if p.ndim != 1 or len(p) > n_fake or (p.size and (p.dtype.kind not in "iu" or p.min() < 0 or p.max() >= n_real)):
+        raise ValueError(f"snapshot['plan'] must be (P,) ints in [0, {n_real}) with P <= {n_fake}, got {p.dtype} {p.shape}")
+    return p.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- critic: heatmap and contours
@@ -189,6 +206,9 @@ def _plot(a: dict, layers, w: int, h: int, st: Style) -> Image.Image:
                 _draw_contours(buf, grid, m, r, st)
         if "manifold" in layers and a["manifold"] is not None:
             draw_lines(buf, _manifold_segments(to_px(a["manifold"])), MANIFOLD_RGBA, st.k)
+        if "transport" in layers and a["plan"] is not None:                 # fake[i] -> real[plan[i]]
+            seg = np.stack([to_px(a["fake"][:len(a["plan"])]), to_px(a["real"][a["plan"]])], 1)   # (P, 2, 2)
+            draw_lines(buf, seg[np.isfinite(seg).all(axis=(1, 2))], TRANSPORT_RGBA, 0.8 * st.k)
         for name, rgb in (("real", REAL_RGB), ("fake", FAKE_RGB)):
             if name in layers:
                 draw_points(buf, to_px(a[name]), rgb, radius, rim, RIM_RGB)

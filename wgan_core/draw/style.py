@@ -21,6 +21,7 @@ FAKE_RGB = (230, 97, 1)                 # orange
 RIM_RGB = (255, 255, 255)               # thin white rim keeps points legible on any background
 ARROW_RGBA = (94, 60, 153, 230)         # purple
 MANIFOLD_RGBA = (120, 50, 10, 80)       # dark orange-brown, thin and faint
+TRANSPORT_RGBA = (60, 60, 60, 82)       # grey, thin: the transport plan's lines (as the browser's)
 CONTOUR_RGBA = (40, 40, 40, 60)
 MEDIAN_CONTOUR_RGBA = (40, 40, 40, 130)
 NAN_RGB = (200, 200, 200)               # critic cells that are not finite

@@ -29,6 +29,12 @@ config (width, depth, batch, n_c)   WGAN-GP         estimate
 
 (WGAN-clip ~0.65x of these.) The estimate errs high for large networks, which only
 makes the guard earlier.
+
+The critic-free objective (exact minibatch W1, `ot_step`) makes no critic update: its
+step is the generator's forward and backward passes and the exact assignment of B
+points to B, about ``ASSIGN_S`` x B^2.2 seconds (measured, `benchmarks/ot_step_cost.py`:
+1.0, 1.6, 4.2, 23 and 100 ms a step at B = 64, 128, 256, 512 and 1,024 with the
+classroom network; the assignment is 45 %, 63 % and 82 % of it at 64, 128 and 256).
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ MACS_PER_S = 40e9              # multiply-adds per second, one thread (measured:
 OVERHEAD_S = 0.5e-3            # per generator step (small networks are dominated by it)
 HEAVY_S = float(os.environ.get("EARTHMOVER_HEAVY_STEP_S", 0.1))      # slower: its own low-priority process
 REFUSE_S = float(os.environ.get("EARTHMOVER_MAX_STEP_S", 5.0))       # slower: refused
+ASSIGN_S = 2.4e-8              # the exact assignment of B points: about ASSIGN_S * B ** 2.2 seconds (POT, one thread)
 
 
 def mlp_weights(n_in: int, n_out: int, width: int, depth: int) -> int:
@@ -56,6 +63,8 @@ def step_seconds(config: TrainConfig, dim: int | None = None) -> float:
     dim = dim or (DATASETS[c.data].dim if c.data in DATASETS else 64 if c.data == "digits" else 2)
     p_c = mlp_weights(dim, 1, c.width, c.depth)
     p_g = mlp_weights(c.z_dim, dim, c.width, c.depth)
+    if OBJECTIVES[c.loss].critic_free:                                  # no critic: G's passes, the assignment
+        return OVERHEAD_S + 3 * c.batch * p_g / MACS_PER_S + ASSIGN_S * c.batch ** 2.2
     k = 13 if OBJECTIVES[c.loss].penalty is not None else 6
     macs = c.batch * (c.n_critic * (k * p_c + p_g) + 3 * (p_c + p_g))
     return OVERHEAD_S + macs / MACS_PER_S

@@ -33,6 +33,16 @@ rows; ``penalty_grad``: phi'(r) / r of the penalty phi, as a function of 1 / r,
 the form the chain needs), which the hand-written
 gradients in `fastgrad` chain through the networks; tests check them against
 autograd. With D = sigmoid(f): d softplus(f)/df = sigmoid(f).
+
+Exact minibatch W1 (``ot``, no critic): what the critic approximates, computed exactly on
+each batch of B generated and B real points and minimised directly,
+
+.. math::
+    L_G = \frac{1}{B} \sum_i \lVert G(z_i) - x_{\pi(i)} \rVert_2, \qquad
+    \pi = \arg\min_{\sigma} \sum_i \lVert G(z_i) - x_{\sigma(i)} \rVert_2 ,
+
+with the assignment held fixed in the gradient (`transport`, `ot_step`). It has no critic
+(``critic_free``): its critic losses are never called, and n_critic, clip and lambda are unused.
 """
 from __future__ import annotations
 
@@ -87,6 +97,10 @@ def _gan_gen_ns_grad(f_fake: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(-f_fake).div_(-f_fake.shape[1])
 
 
+def _no_critic(*_: torch.Tensor) -> torch.Tensor:
+    raise ValueError("the exact-OT objective has no critic (Objective.critic_free): see engine/ot_step.py")
+
+
 def gp_penalty(grad_norm: torch.Tensor) -> torch.Tensor:
     """Two-sided penalty (||grad f|| - 1)^2 per interpolate."""
     return (grad_norm - 1.0) ** 2
@@ -122,6 +136,7 @@ class Objective:
     gen_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
     penalty_grad: Callable[[torch.Tensor], torch.Tensor] | None = None
     short: str = ""                     # a short name for legends and column headers
+    critic_free: bool = False           # no critic: the generator minimises the exact minibatch W1 (`ot_step`)
 
     @property
     def knobs(self) -> frozenset[str]:
@@ -154,6 +169,10 @@ OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
     Objective("sngan", "WGAN + spectral norm", _wgan_critic, _wgan_gen, spectral=True, **_WGRAD,
               short="Spectral norm",
               defaults=dict(optimizer="adam", lr_c=2e-4, lr_g=2e-4, beta1=0.0, beta2=0.9, n_critic=5)),
+    # no paper's settings: Adam at the classroom generator's rate (`recipes.CLASSROOM`); lr_c, n_critic unused
+    Objective("ot", "Exact minibatch W1 (no critic)", _no_critic, _no_critic, wasserstein=False,
+              critic_free=True, short="Exact OT",
+              defaults=dict(optimizer="adam", lr_c=1e-3, lr_g=1e-3, beta1=0.5, beta2=0.9, n_critic=1)),
 ]}
 
 

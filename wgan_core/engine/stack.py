@@ -24,13 +24,17 @@ optimizer step is a kernel call on its own row (`optim`).
 
 Gradients come from `fastgrad` (hand-written, in reused buffers) for (leaky)
 ReLU networks without spectral norm, and from autograd otherwise.
+
+A critic-free objective (``Objective.critic_free``: the exact minibatch W1)
+makes no critic steps: its generator step is `ot_step`'s, and its critic's
+statistics (loss, W estimate, penalty) are NaN.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from wgan_core.engine import fastgrad
+from wgan_core.engine import fastgrad, ot_step
 from wgan_core.engine.chain import like
 from wgan_core.engine.models import Net, blocks, rowwise
 from wgan_core.engine.optim import Hyper, OptState, update
@@ -77,7 +81,8 @@ class Stack:
         self.c_opt = OptState(*(_cat([getattr(r.c_opt, a) for r in runs]) for a in "tmv"))
         self.good = [(r.g_flat.clone(), r.c_flat.clone()) for r in runs]       # last good state
         self.rows: list[tuple[torch.Tensor, torch.Tensor]] = []                 # (S, 3), (S,) per gen step
-        self.last = torch.zeros(self.S, 3, device=self.dev)                     # critic loss, w, penalty
+        self.last = torch.full((self.S, 3), torch.nan if self.obj.critic_free else 0.0,
+                               device=self.dev)                                 # critic loss, w, penalty
         self.critic_counts = [0] * self.S
         self.fast_c = fastgrad.supported(self.C)
         self.fast_g = self.fast_c and fastgrad.supported(self.G)
@@ -165,7 +170,9 @@ class Stack:
         return grad
 
     def critic_phase(self, counts: list[int]) -> None:
-        """Up to max(counts) critic updates; run s makes counts[s] of them."""
+        """Up to max(counts) critic updates; run s makes counts[s] of them (none without a critic)."""
+        if self.obj.critic_free:
+            return
         K, low = max(counts), min(counts)
         grad_of = self._feed(counts)
         counts_t = torch.tensor(counts, device=self.dev).view(self.S, 1) if low < K else None
@@ -200,6 +207,11 @@ class Stack:
     def gen_phase(self) -> None:
         """One generator update for every run."""
         B, zd = self.cfg0.batch, self.cfg0.z_dim
+        if self.obj.critic_free:                                                # exact minibatch W1 (`ot_step`)
+            grad, gl = ot_step.gen_grads(self.G, self.runs, B)
+            update(self.G.flat, grad, self.g_opt, self.h_g)
+            self.rows.append((self.last, gl))
+            return
         zs = [torch.randn(B, zd, generator=r.gen, device=self.dev) for r in self.runs]
         if self.fast_g:
             work = self._buffers(("gen",), lambda: fastgrad.GenWork(self.G, self.C, self.obj, B))
@@ -222,10 +234,11 @@ class Stack:
             rows = torch.cat([torch.stack([a for a, _ in self.rows]), torch.stack([g for _, g in self.rows])[..., None]],
                              2).cpu().numpy()                                   # (T, S, 4)
         ok = (torch.isfinite(self.G.flat).all(1) & torch.isfinite(self.C.flat).all(1)).cpu().numpy()
-        ok &= np.isfinite(rows).all(axis=(0, 2)) if len(rows) else True
+        used = slice(3, 4) if self.obj.critic_free else slice(None)            # no critic: only the loss
+        ok &= np.isfinite(rows[..., used]).all(axis=(0, 2)) if len(rows) else True
         for i, r in enumerate(self.runs):
             if not ok[i]:
-                self._restore(i, r, rows[:, i])
+                self._restore(i, r, rows[:, i, used])
                 continue
             if self.S > 1:
                 with torch.no_grad():

@@ -138,9 +138,11 @@ def _rng(x, run) -> torch.Tensor:
     return state
 
 
-def _curve(x, key: str, widths: set[int], cap: int, gen_steps: int, per_step: bool) -> np.ndarray:
+def _curve(x, key: str, widths: set[int], cap: int, gen_steps: int, per_step: bool,
+           finite: slice = slice(None)) -> np.ndarray:
     """Rows (gen_step, values...): step column finite in [0, gen_steps]; a training curve's values finite
-    (the engine keeps only finite steps), an evaluation's may be NaN (not measured) or infinite (a bound)."""
+    (the engine keeps only finite steps; only the ``finite`` columns for a run without a critic, whose critic
+    columns are NaN), an evaluation's may be NaN (not measured) or infinite (a bound)."""
     if (not isinstance(x, torch.Tensor) or x.layout != torch.strided or x.is_nested or x.dim() != 2
             or x.shape[1] not in widths):
         raise _bad(key, "not in the form this app writes")
@@ -153,7 +155,7 @@ def _curve(x, key: str, widths: set[int], cap: int, gen_steps: int, per_step: bo
     steps, values = rows[:, 0], rows[:, 1:]
     if not np.isfinite(steps).all() or (steps < 0).any() or (steps > gen_steps).any():
         raise _bad(key, "not in step with the run (a step number is out of range)")
-    if per_step and not np.isfinite(values).all():
+    if per_step and (not np.isfinite(values[:, finite]).all() or np.isinf(values).any()):
         raise _bad(key, "not all finite numbers (some are NaN or infinity)")
     return rows
 
@@ -193,7 +195,8 @@ def validate_state(state, run) -> dict:
     out["gen_steps"] = _count(state["gen_steps"], "gen_steps")
     out["critic_steps"] = _count(state["critic_steps"], "critic_steps")
     steps = out["gen_steps"]
-    out["stats"] = _curve(state["stats"], "stats", {1 + len(STATS)}, MAX_STATS_ROWS, steps, per_step=True)
+    out["stats"] = _curve(state["stats"], "stats", {1 + len(STATS)}, MAX_STATS_ROWS, steps, per_step=True,
+                          finite=slice(3, None) if run.objective.critic_free else slice(None))   # gen_loss only
     out["evals"] = _curve(state["evals"], "evals", {1 + len(EVALS), 1 + _LEGACY_EVALS}, MAX_EVAL_ROWS, steps,
                           per_step=False)
     return out

@@ -70,6 +70,8 @@ class Run:
         # the critic's last check (`views.CriticCheck`: slopes, estimate, spectral and c-transform bounds),
         # taken by a full snapshot and repeated by light ones; None: check at the next snapshot
         self.slopes = None
+        # the last full snapshot's exact assignment (`transport`): fake_eval[i] -> real_eval[plan[i]], i < N_W1
+        self.plan = None
         self.work: dict = {}                          # the engine's reusable buffers (`Stack`); not state
 
     # -- live configuration -------------------------------------------------------------
@@ -138,6 +140,7 @@ class Run:
         self.stats, self.evals = stats, evals
         self.status, self.message = "ok", ""
         self.slopes = None                                                  # measure the loaded critic afresh
+        self.plan = None                                                    # ... and the transport plan
 
     # -- views --------------------------------------------------------------------------
     def snapshot(self, exact: bool = True) -> dict:

@@ -1,4 +1,4 @@
-"""Views of runs as plain arrays: `snapshot_many` (points, critic grid, arrows, metrics) and `curves`.
+"""Views of runs as plain arrays: `snapshot_many` (points, critic grid, arrows, transport plan, metrics).
 
 A snapshot is drawn against fixed evaluation data (noise, real samples and
 interpolation weights drawn once per run from its seed), so motion between
@@ -9,7 +9,8 @@ A snapshot's ``metrics`` (``real_eval``: the run's 2,500 fixed real points;
 
 =====================  ==================================================================
 exact_w1               exact W1 (POT) between fake_eval[:N_W1] and real_eval[:N_W1];
-                       full snapshots only (None on light ones)
+                       full snapshots only (None on light ones): the mean length of the
+                       snapshot's ``plan`` lines (`transport.assignment`, one solve)
 exact_w1_n             N_W1 (400), the sample size of exact_w1
 exact_w1_floor         [p5, p95] of the exact W1 between two independent N_W1-point
                        samples of the *real* data: the band where a perfect generator's
@@ -41,6 +42,11 @@ precision, recall      `metrics_quality.precision_recall` (k = 3) of fake_eval a
                        real_eval: 2D data without modes, full snapshots; else None
 =====================  ==================================================================
 
+A run without a critic (``Objective.critic_free``: the exact minibatch W1) has no
+critic figures (critic_w1_estimate, its se, lipschitz_bound, w_corrected,
+w_over_lipschitz, largest_slope_seen: None; w_batch_estimate NaN) and its snapshots
+no ``grid``, ``arrows`` or ``grad_norms``; exact_w1, the plan and the modes are as above.
+
 exact_w1, the critic's figures (`CriticCheck`) and precision/recall are
 measured on full snapshots (``exact=True``); light snapshots in between repeat
 the last measurement of the critic's figures and of precision/recall (one
@@ -50,7 +56,8 @@ snapshots, and on light ones at most every ``modes_every_s`` seconds per run
 (the live view passes MODES_EVERY_S; the default 0 measures them every time):
 in between a light snapshot repeats the run's last mode statistics, and its
 generator runs on the N_SHOW points the view draws only, not on all 2,500.
-Light snapshots carry no ``curves`` (`curves`, once a second on full ones).
+Light snapshots carry no ``curves`` (`tables.curves`, once a second on full ones).
+The run's curves as tables are in `tables` (re-exported here).
 """
 from __future__ import annotations
 
@@ -62,11 +69,20 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from wgan_core.engine import datasets, metrics, metrics_floor
-from wgan_core.engine.curve_buffer import CurveBuffer, weighted_merge
+from wgan_core.engine import datasets, metrics, metrics_floor, transport
 from wgan_core.engine.metrics_quality import KnnManifold, precision_recall
 from wgan_core.engine.models import Net
 from wgan_core.engine.stack import Stack
+from wgan_core.engine.tables import (  # noqa: F401  (re-exported: callers use views.*)
+    EVALS,
+    LEGACY_EVALS,
+    MAX_CURVE_POINTS,
+    STATS,
+    curves,
+    eval_table,
+    is_finite_number,
+    last_measured,
+)
 
 N_EVAL = 2500          # fixed evaluation batch (mode coverage uses 2,500 samples, DESIGN.md)
 N_SHOW = 1000          # points drawn in the view
@@ -76,11 +92,6 @@ GRID = 48              # critic evaluation grid (GRID x GRID)
 MANIFOLD = 15          # noise-space grid lines (MANIFOLD x MANIFOLD)
 PR_K = 3               # neighbour rank of precision/recall (Kynkäänniemi et al.)
 MODES_EVERY_S = 0.25   # the live view's light snapshots measure mode statistics at most this often per run
-STATS = ("critic_loss", "w_estimate", "penalty", "gen_loss")       # per training step; w_estimate: the batch's
-EVALS = ("exact_w1", "modes_covered", "hq_fraction", "w_corrected",  # per full snapshot; w_corrected: c-transform
-         "critic_w1_estimate", "lipschitz_bound", "modes_visited", "precision", "recall")
-LEGACY_EVALS = 4       # checkpoints from before had EVALS[:4], their w_corrected a batch estimate / sampled slope
-MAX_CURVE_POINTS = 400
 
 
 class CriticCheck(NamedTuple):
@@ -92,6 +103,9 @@ class CriticCheck(NamedTuple):
     bound: float                # product of the layers' spectral norms, >= Lip(f)
     c_bound: float              # c-transform bound on the N_W1 points of exact_w1 (NaN: not measured)
     estimate_se: float = math.nan   # its standard error: sqrt(var f(real) / n + var f(fake) / n)
+
+
+NO_CRITIC = CriticCheck(None, None, None, None, math.nan, None)     # a critic-free run's (figures None)
 
 
 class _Side:
@@ -169,9 +183,11 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
     ymin), ``arrows`` (at fake[:N_ARROWS], the direction -dL_G/dx in which the
     generator step moves each point), ``manifold`` (the generator on a grid in
     noise space); critic gradient norms at interpolates (target 1 for a
-    1-Lipschitz critic); metrics (module docstring); status; and on full
-    snapshots ``curves``. With ``exact`` (a *full* snapshot) the exact W1 between
-    N_W1 generated and real samples is measured and added to the curves, and the
+    1-Lipschitz critic); ``plan`` (N_W1,), the exact optimal assignment of the
+    last full snapshot, fake[i] -> real[plan[i]] (None before one); metrics
+    (module docstring); status; and on full snapshots ``curves``. With ``exact``
+    (a *full* snapshot) the exact W1 between N_W1 generated and real samples and
+    its plan are measured (one solve) and added to the curves, and the
     critic is checked afresh (`CriticCheck`: slopes, evaluation-set estimate,
     spectral and c-transform bounds); light snapshots reuse the last check, and
     measure mode statistics only when the run's last ones are ``modes_every_s``
@@ -181,8 +197,9 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
     obj, ds = s.obj, runs[0].dataset
     now = time.monotonic() if now is None else now
     sides = [_side(r) for r in runs]
-    check = exact or any(r.slopes is None for r in runs)
-    fresh = [check or (ds.has_modes and (sd.modes is None or now - sd.modes_t >= modes_every_s))
+    critic = not obj.critic_free
+    check = critic and (exact or any(r.slopes is None for r in runs))
+    fresh = [exact or check or (ds.has_modes and (sd.modes is None or now - sd.modes_t >= modes_every_s))
              for sd in sides]                                                  # needs all N_EVAL generated points
     shown = N_SHOW if ds.dim == 2 else 64
     fake = _generate(s, runs, [N_EVAL if f else shown for f in fresh])          # (S, N_EVAL or shown, dim)
@@ -204,11 +221,13 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
         if check:
             maxg = torch.maximum(maxg, _input_grad(s.C, obj, pts, False).norm(dim=-1).max(1).values)
         with torch.no_grad():
-            extra["grid"] = s.C(pts).view(s.S, GRID, GRID)
+            if critic:
+                extra["grid"] = s.C(pts).view(s.S, GRID, GRID)
             mz = _manifold_z(runs[0].config.z_dim, MANIFOLD, s.dev)
             extra["manifold"] = s.G(mz.reshape(1, -1, mz.shape[-1]).expand(s.S, -1, -1)).view(
                 s.S, *mz.shape[:2], 2)
-        extra["arrows"] = _input_grad(s.C, obj, fake[:, :N_ARROWS], True)
+        if critic:
+            extra["arrows"] = _input_grad(s.C, obj, fake[:, :N_ARROWS], True)
     out = []
     for i, r in enumerate(runs):
         fk = fake[i, :N_EVAL if fresh[i] else shown].cpu().numpy()
@@ -216,12 +235,13 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
             cb = _c_bound(r, f[i], fk) if obj.wasserstein else math.nan
             r.slopes = CriticCheck(gnorm[i].cpu().numpy(), float(maxg[i]), float(est[i]), float(bound[i]), cb,
                                    float(est_se[i]))
-        m = _metrics(r, fk, r.slopes, exact, sides[i], now if fresh[i] else None)
+        cc = r.slopes if critic else NO_CRITIC
+        m = _metrics(r, fk, cc, exact, sides[i], now if fresh[i] else None)
         snap = {
             "config": sides[i].config_of(r), "status": r.status, "message": r.message,
             "gen_steps": r.gen_steps, "critic_steps": r.critic_steps, "extent": ds.extent,
             "real": r.real_eval[:N_SHOW].cpu().numpy(), "fake": fk[:shown],
-            "grad_norms": r.slopes.grad_norms, "metrics": m,
+            "grad_norms": cc.grad_norms, "metrics": m, "plan": r.plan,
         }
         if exact:
             snap["curves"] = curves(r)
@@ -270,79 +290,9 @@ def _metrics(r, fake: np.ndarray, cc: CriticCheck, exact: bool, side: _Side, mod
         side.pr = precision_recall(side.manifold, fake, PR_K) if finite else None
     if side.pr is not None:
         m["precision"], m["recall"] = side.pr
-    if exact and finite:
-        m["exact_w1"] = metrics.exact_w1(fake[:N_W1].astype(np.float64), r.real_eval[:N_W1].double().cpu().numpy())
+    if exact and finite:                            # one solve: the plan, and W1 = the mean length of its lines
+        r.plan, m["exact_w1"] = transport.assignment(fake[:N_W1], r.real_eval[:N_W1].cpu().numpy())
         r.evals.append([r.gen_steps] + [np.nan if m[k] is None else m[k] for k in EVALS])
+    elif exact:
+        r.plan = None
     return m
-
-
-def _decimate(rows: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
-    """At most n rows: weighted bin means of consecutive rows (`curve_buffer.weighted_merge`; the step
-    column is averaged too, NaN skipped)."""
-    if len(rows) <= n:
-        return rows
-    return weighted_merge(rows, w, np.linspace(0, len(rows), n + 1).astype(int)[:-1])[0]
-
-
-def eval_table(rows) -> np.ndarray:
-    """Evaluation rows (a `CurveBuffer`, an array or a list) as one (T, 1 + len(EVALS)) table; rows of an
-    older checkpoint (gen_step and EVALS[:LEGACY_EVALS]) are widened with NaN, and their w_corrected
-    (then: batch estimate / sampled slope, no bound) is dropped to NaN rather than shown as the bound."""
-    if isinstance(rows, CurveBuffer):
-        rows = rows.rows
-    width = 1 + len(EVALS)
-    if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.shape[1] in (width, 1 + LEGACY_EVALS):
-        table = np.full((len(rows), width), np.nan)
-        table[:, :rows.shape[1]] = rows
-        if rows.shape[1] != width:
-            table[:, LEGACY_EVALS:] = np.nan                                    # gen_step .. hq_fraction kept
-        return table
-    table = np.full((len(rows), width), np.nan)
-    for j, row in enumerate(rows):
-        row = np.asarray(row, dtype=np.float64)
-        if len(row) == width:
-            table[j] = row
-        elif len(row) == 1 + LEGACY_EVALS:
-            table[j, :LEGACY_EVALS] = row[:LEGACY_EVALS]                      # gen_step .. hq_fraction
-        else:
-            raise ValueError(f"an evaluation row has {len(row)} values, expected {width}")
-    return table
-
-
-def _weighted(rows, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows (T, width), weights (T,)) of a `CurveBuffer`, or of a plain list of rows (weights 1)."""
-    if isinstance(rows, CurveBuffer) and rows.width == width:
-        return rows.rows, rows.weights
-    table = eval_table(rows) if width == 1 + len(EVALS) else np.array(rows, dtype=np.float64).reshape(-1, width)
-    return table, np.ones(len(table))
-
-
-def curves(r) -> dict[str, np.ndarray]:
-    """Training curves over generator steps merged with the evaluation points, each decimated to at most
-    MAX_CURVE_POINTS rows (weighted bin means; the run's `CurveBuffer` holds at most CURVE_ROWS rows, so
-    the cost does not grow with the run's length)."""
-    st = _decimate(*_weighted(r.stats, 1 + len(STATS)), MAX_CURVE_POINTS)
-    ev = _decimate(*_weighted(r.evals, 1 + len(EVALS)), MAX_CURVE_POINTS)
-    n_st, n_ev = len(st), len(ev)
-    table = np.full((n_st + n_ev, 1 + len(STATS) + len(EVALS)), np.nan)
-    table[:n_st, :1 + len(STATS)] = st
-    table[n_st:, 0] = ev[:, 0]
-    table[n_st:, 1 + len(STATS):] = ev[:, 1:]
-    table = table[np.argsort(table[:, 0], kind="stable")]
-    names = ("gen_step",) + STATS + EVALS
-    return {k: table[:, j].astype(np.float32) for j, k in enumerate(names)}
-
-
-def is_finite_number(x) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
-
-
-def last_measured(snap: dict, name: str) -> float | None:
-    """The newest finite value of an evaluation curve (exact W1 is measured at most once a second,
-    so the newest snapshot may not carry one); the snapshot's own metric first."""
-    value = snap["metrics"].get(name)
-    if value is not None and np.isfinite(value):
-        return float(value)
-    cv = np.asarray(snap.get("curves", {}).get(name, []), dtype=float)
-    cv = cv[np.isfinite(cv)]
-    return float(cv[-1]) if len(cv) else None

@@ -44,6 +44,7 @@ def compact(snap: dict, real: np.ndarray | None = None) -> dict:
     out["real"], out["fake"] = r16, np.asarray(snap["fake"], dtype=np.float16)
     for k in ("arrows", "manifold"):
         out[k] = None if snap.get(k) is None else np.asarray(snap[k], dtype=np.float16)
+    out["plan"] = None if snap.get("plan") is None else np.asarray(snap["plan"], dtype=np.uint16)   # indices, exact
     grid = snap.get("grid")
     if grid is not None:
         g = np.asarray(grid, dtype=np.float64)

@@ -10,6 +10,17 @@ otherwise it waits in line, and its page says so (`queued_note`). When a run sto
 A whole class behind one school router shares one address, so the per-client cap is
 well above a class; it stops one machine from taking the server, not a class from
 using it. All caps can be set by environment variables (EARTHMOVER_MAX_...).
+
+A sensitivity grid (pages/sensitivity.py) trains up to ``Caps.grid_runs`` runs for one
+session, more than ``runs_per_session``. It is admitted as a whole (`open_grid`): one
+grid per session, at most ``Caps.grids`` on the server at once, else one plain
+sentence. Its runs then play without counting against ``playing`` or
+``playing_per_client`` (one grid of 36 would leave a class behind one address four
+places): what bounds their cost is the grid cap itself, the worker's fair share (a
+grid is one session, so it gets one session's turn, however many runs it holds) and
+their slower snapshots (`scheduler`). A grid holds its place while it trains: it gives it
+back (`close_grid`) when no cell trains (paused, or every cell finished its budget) or
+its session ends, and asks again to go on (`serve.grid.GridRuns`).
 Pure bookkeeping, thread-safe, no processes: tests/test_admission.py drives it directly.
 """
 from __future__ import annotations
@@ -30,6 +41,8 @@ class Caps:
     playing_per_client: int = _env("PLAYING_PER_CLIENT", 40)      # ... from one address
     runs_per_session: int = _env("RUNS_PER_SESSION", 12)          # runs one session may hold (played or not)
     sessions_per_client: int = _env("SESSIONS_PER_CLIENT", 60)    # open tabs from one address
+    grid_runs: int = _env("GRID_RUNS", 36)                        # runs in one sensitivity grid (one per session)
+    grids: int = _env("GRIDS", 2)                                 # grids training on the server at once
 
 
 class Admission:
@@ -39,6 +52,7 @@ class Admission:
         self.caps = caps or Caps()
         self.playing: dict[str, str] = {}                          # rid -> client
         self.waiting: OrderedDict[str, str] = OrderedDict()        # rid -> client, first come first
+        self.grids: dict[str, str] = {}                              # grid id -> its session (owner)
         self._lock = threading.Lock()
 
     def _fits(self, client: str) -> bool:
@@ -81,3 +95,30 @@ class Admission:
             n = len(self.playing)
         return (f"The class is full: {n} runs are training; yours starts when one stops"
                 + (f" (you are number {place} in line)." if place else "."))
+
+    # -- grids ------------------------------------------------------------------------------
+    def open_grid(self, gid: str, owner: str, n_runs: int) -> str:
+        """Session ``owner`` asks for a grid of ``n_runs`` runs: "" when it may train it (or already does),
+        else the sentence its page shows."""
+        with self._lock:
+            if gid in self.grids:
+                return ""
+            if n_runs > self.caps.grid_runs:
+                return (f"A grid may train at most {self.caps.grid_runs} runs on this server; this one asks for "
+                        f"{n_runs}.")
+            if owner in self.grids.values():
+                return "This session already trains a grid: wait until it has finished, or clear it."
+            if len(self.grids) >= self.caps.grids:
+                return (f"The server is already training {len(self.grids)} "
+                        f"grid{'s' if len(self.grids) != 1 else ''} of runs, the most it trains at once beside "
+                        "the class's own runs: try again when one has finished (a grid takes a few minutes).")
+            self.grids[gid] = owner
+            return ""
+
+    def close_grid(self, gid: str) -> None:
+        """The grid stopped training (paused, finished, closed): its place is free."""
+        with self._lock:
+            self.grids.pop(gid, None)
+
+    def grid_open(self, gid: str | None) -> bool:
+        return gid is not None and gid in self.grids

@@ -7,7 +7,8 @@ the worker publishes: the newest snapshot, the last few frames for the live view
 
 The worker owns the run's status: every snapshot says whether the run plays and,
 if not, why (``reason``: "" when paused by the student, "idle", "restarted",
-"diverged", "failed", or "queued" while it waits for a place in a full class).
+"diverged", "failed", "done" when a budgeted run reached its budget, or "queued"
+while it waits for a place in a full class).
 The handle shows what the newest snapshot says, or what its last command asked for
 until a snapshot has answered it (``cmd``: the number of the last command the
 worker applied), so a click shows at once and the page never contradicts the worker.
@@ -22,16 +23,19 @@ from wgan_core.engine.config import TrainConfig
 
 class RunHandle:
     """One session's training run. ``owner``: the session it belongs to, ``client``: its address
-    (the worker shares its time per owner; admission caps count per client)."""
+    (the worker shares its time per owner; admission caps count per client). ``grid``: the admitted
+    grid it is a cell of (`serve.grid`), ``stop_at``: its budget of generator steps (0: none)."""
 
-    def __init__(self, pool, config: TrainConfig, points=None, owner: str = "", client: str = ""):
+    def __init__(self, pool, config: TrainConfig, points=None, owner: str = "", client: str = "",
+                 grid: str = "", stop_at: int = 0):
         self.pool, self.rid = pool, uuid.uuid4().hex
         self.owner, self.client = owner or self.rid, client or "local"
+        self.grid, self.stop_at = grid, stop_at
         self.config, self.points = config, points
         self._cmd, self._want = 0, False             # last play/pause/step command sent, and what it asked
         self._run_cmd = 0                            # the command that made the current run (older snaps: stale)
         self._speed = 0.0
-        pool.create(self.rid, config, points, owner=self.owner, client=self.client)
+        pool.create(self.rid, config, points, owner=self.owner, client=self.client, grid=grid, stop_at=stop_at)
 
     # -- the status, as the worker says it --------------------------------------------------
     def _answered(self, snap: dict | None) -> bool:
@@ -48,7 +52,7 @@ class RunHandle:
     @property
     def reason(self) -> str:
         """Why the run does not train: "" (paused by the student, or training), "idle", "restarted",
-        "diverged", "failed", "queued"; "" too while a command is on its way."""
+        "diverged", "failed", "queued", "done" (its budget reached); "" too while a command is on its way."""
         snap = self.snapshot()
         return snap.get("reason", "") if self._answered(snap) else ""
 
@@ -78,7 +82,7 @@ class RunHandle:
         self._cmd += 1
         self._want, self._run_cmd = playing, self._cmd
         self.pool.create(self.rid, self.config, self.points, playing=playing, cmd=self._cmd, speed=self._speed,
-                         owner=self.owner, client=self.client)
+                         owner=self.owner, client=self.client, grid=self.grid, stop_at=self.stop_at)
 
     def reset(self) -> None:
         """A fresh run with the same settings and seed, paused at step 0."""
@@ -119,12 +123,13 @@ class RunHandle:
 
     def arrays(self) -> dict | None:
         """The newest snapshot with its frame decoded into arrays (``fake``, ``grid``, ``arrows``,
-        ``manifold``, float32) and its run's ``real`` points: what an export draws. None before the first."""
+        ``manifold``, float32; ``plan``, int) and its run's ``real`` points: what an export draws. None before
+        the first."""
         snap = self.snapshot()
         if snap is None or snap.get("frame") is None:
             return snap
         f = wire.decode_frame(snap["frame"])
-        return {**snap, **{k: f[k] for k in ("fake", "grid", "arrows", "manifold") if f.get(k) is not None}}
+        return {**snap, **{k: f[k] for k in ("fake", "grid", "arrows", "manifold", "plan") if f.get(k) is not None}}
 
     def error(self) -> str | None:
         return self.pool.errors.pop(self.rid, None)

@@ -9,6 +9,12 @@ older than its frame interval: its numbers, and its arrays as one compact frame
 share of the time (``snap_share``): with many runs the frame interval stretches
 instead of work piling up. All timing is measured, so the same code adapts from one run on a
 GPU to thirty on a 2-core laptop.
+
+A run may carry a budget (``Slot.stop_at``: a sensitivity grid's cell trains exactly that many
+generator steps, then stops with ``reason="done"``) and slower snapshots of its own
+(``snap_every``, ``exact_every``: a grid's 36 small pictures need a new frame every second or two,
+not 25 a second); such runs take their measured share of the snapshot budget first and the other
+runs' frame interval is computed from what is left (`_interval`).
 """
 from __future__ import annotations
 
@@ -52,6 +58,9 @@ class Slot:
     serial: int = 0
     real_sent: bool = False            # the run's real points went out with a snapshot already
     refilled: float = field(default_factory=time.monotonic)
+    stop_at: int = 0                   # stop (reason "done") at this many generator steps; 0 = no budget
+    snap_every: float = 0.0            # at most one snapshot per this many seconds (0: the worker's interval)
+    exact_every: float = 0.0           # at most one exact W1 per this many seconds (0: the worker's interval)
 
 
 class Scheduler:
@@ -95,6 +104,8 @@ class Scheduler:
     def _groups(self, now: float) -> dict[tuple, list[Slot]]:
         groups: dict[tuple, list[Slot]] = {}
         for s in self.slots.values():
+            if s.playing and s.stop_at and s.run.gen_steps >= s.stop_at:
+                self._done(s)
             if not (s.playing and s.run.status == "ok"):
                 continue
             if s.speed > 0 and s.budget < 1:
@@ -108,6 +119,9 @@ class Scheduler:
         capped = [s.budget for s in slots if s.speed > 0]
         if capped:
             n = max(1, min(n, int(min(capped))))
+        left = [s.stop_at - s.run.gen_steps for s in slots if s.stop_at]
+        if left:                                         # a budgeted run stops exactly at its budget
+            n = max(1, min(n, min(left)))
         t0 = time.perf_counter()
         try:
             train([s.run for s in slots], n)
@@ -124,23 +138,38 @@ class Scheduler:
                 s.playing, s.want_snap, s.reason, s.note = False, True, "failed", FAILED_NOTE
             elif s.run.status != "ok":
                 s.playing, s.want_snap, s.reason = False, True, s.run.status
+            elif s.stop_at and s.run.gen_steps >= s.stop_at:
+                self._done(s)
+
+    @staticmethod
+    def _done(s: Slot) -> None:
+        """A budgeted run reached its budget: it stops, and its next snapshot (a full one) says so."""
+        s.playing, s.want_snap, s.reason = False, True, "done"
+        s.note = f"Finished: {s.stop_at:,} generator steps, its budget."
 
     # -- snapshots ------------------------------------------------------------------------
     def frame_interval(self) -> float:
         """Seconds between two snapshots of a run, so that snapshots take <= snap_share of the time
         (the rest trains): ``max(MIN_FRAME_S, playing runs x cost of one snapshot / snap_share)``."""
-        active = sum(1 for s in self.slots.values() if s.playing) or 1
-        return max(MIN_FRAME_S, active * self.snap_cost / self.snap_share)
+        return self._interval(MIN_FRAME_S, self.snap_cost, self.snap_share, "snap_every")
 
     def exact_interval(self) -> float:
         """Seconds between two exact-W1 measurements of a run (stretches with the number of runs)."""
-        active = sum(1 for s in self.slots.values() if s.playing) or 1
-        return max(EXACT_EVERY_S, active * self.exact_cost / EXACT_SHARE)
+        return self._interval(EXACT_EVERY_S, self.exact_cost, EXACT_SHARE, "exact_every")
+
+    def _interval(self, least: float, cost: float, share: float, own: str) -> float:
+        """``max(least, n x cost / (share - slow))`` over the n playing runs without an interval of their own;
+        ``slow``: the share the others take (cost / their interval each), at most half of ``share``.
+        Without such runs: ``max(least, playing runs x cost / share)``."""
+        playing = [getattr(s, own) for s in self.slots.values() if s.playing]
+        fast = sum(1 for every in playing if not every) or 1
+        slow = sum(cost / every for every in playing if every)
+        return max(least, fast * cost / max(share - slow, share / 2))
 
     def _snapshots(self, now: float) -> None:
         interval, exact_every = self.frame_interval(), self.exact_interval()
         due = [s for s in self.slots.values()
-               if s.want_snap or (s.playing and now - s.last_snap >= interval)]
+               if s.want_snap or (s.playing and now - s.last_snap >= max(interval, s.snap_every))]
         for s in self.slots.values():                     # refill speed-capped budgets
             if s.speed > 0:
                 s.budget = min(s.budget + s.speed * max(now - s.refilled, 0.0), s.speed * 0.5 + 1)
@@ -149,7 +178,7 @@ class Scheduler:
         for s in due:
             by_key.setdefault(stack_key(s.run), []).append(s)
         for slots in by_key.values():
-            exact = [now - s.last_exact >= exact_every or s.want_snap for s in slots]
+            exact = [now - s.last_exact >= max(exact_every, s.exact_every) or s.want_snap for s in slots]
             snaps = []
             for flag in (True, False):                   # exact W1 only where due
                 group = [s for s, e in zip(slots, exact) if e == flag]
@@ -167,19 +196,21 @@ class Scheduler:
 
     def _packed(self, s: Slot, snap: dict, now: float, interval: float) -> dict:
         """What goes to the server: the snapshot's numbers, and for 2D data its arrays as one compact frame
-        (`wire.encode_frame`, a few KB, drawn by the browser). The run's real points go with its first
-        snapshot only (they never change), the curves with full snapshots only (about once a second; light
-        snapshots have none: `snapshot_many` does not compute them)."""
+        (`wire.encode_frame`, a few KB, drawn by the browser; the transport plan, 800 bytes, only when it is new). The run's
+        real points go with its first snapshot only (they never change), the curves with full snapshots only
+        (about once a second; light snapshots have none: `snapshot_many` does not compute them)."""
         s.version += 1
         s.last_snap, s.want_snap, first = now, False, not s.real_sent
         full = snap["metrics"]["exact_w1"] is not None
         if full:
             s.last_exact = now
-        if snap.get("grid") is not None:                  # 2D data: the arrays travel as one frame
+        plan = snap.pop("plan", None)                     # the exact assignment of fake[:N_W1] to real[:N_W1]
+        plan = plan if (full or first) else None          # new on full snapshots only: the browser keeps the last
+        if snap.get("manifold") is not None:              # 2D data (a critic-free run has no grid, no arrows)
             snap["frame"] = wire.encode_frame(
                 serial=s.version, run=s.serial, t=now, gen_steps=snap["gen_steps"], status=snap["status"],
-                extent=snap["extent"], fake=snap.pop("fake"), grid=snap.pop("grid"), arrows=snap.pop("arrows"),
-                manifold=snap.pop("manifold"))
+                extent=snap["extent"], fake=snap.pop("fake"), grid=snap.pop("grid", None),
+                arrows=snap.pop("arrows", None), manifold=snap.pop("manifold"), plan=plan)
             snap.pop("grad_norms", None)
         if s.real_sent:                                   # the real points never change: sent once per run
             snap.pop("real", None)

@@ -78,6 +78,8 @@ class Worker:
         slot.playing, slot.cmd = bool(payload.get("playing")), int(payload.get("cmd", 0))
         slot.speed, slot.reason = max(0.0, float(payload.get("speed", 0.0))), payload.get("reason", "")
         slot.owner, slot.note = str(payload.get("owner", rid)), payload.get("note", "")
+        slot.stop_at = max(0, int(payload.get("stop_at", 0)))                 # a grid cell's budget (scheduler)
+        slot.snap_every, slot.exact_every = (max(0.0, float(payload.get(k, 0.0))) for k in ("snap_every", "exact_every"))
         if slot.reason == "restarted":
             slot.note = RESTARTED_NOTE
         if old is not None:
