@@ -95,7 +95,9 @@ def main() -> None:
     took = time.perf_counter() - t0
     load1 = os.getloadavg()
     table(outs, a.steps)
-    print("\ncovered all modes:", ", ".join(f"{OBJECTIVES[m].short} {k} of {n}" for m, (k, n) in G.counts(outs).items()))
+    k = next(o.modes_total for o in outs.values() if o.modes_total)
+    for need, what in ((G.most_of(k), f"\ncovered at least {G.most_of(k)} of {k} modes:"), (k, "covered all modes:")):
+        print(what, ", ".join(f"{OBJECTIVES[m].short} {a} of {n}" for m, (a, n) in G.counts(outs, need).items()))
     print(G.sentence(outs, a.steps, a.data, finished=True))
     print(f"\ntook {took:.0f} s ({took / 60:.1f} min); load average before {load0[0]:.2f} {load0[1]:.2f} "
           f"{load0[2]:.2f}, after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")

@@ -1,14 +1,14 @@
 """Compare: GAN, WGAN-clip, WGAN-GP (and LP, spectral norm) trained side by side from the same start."""
 import streamlit as st
 
-from ui import legend, live_view, retime, run_view, session, share, state, vega
+from ui import legend, live_view, quiz, retime, run_view, session, share, state, vega
 from wgan_core import presets
 from wgan_core.draw import lab_specs
 from wgan_core.engine import recipes
 from wgan_core.engine.datasets import DATASETS
 from wgan_core.engine.objectives import OBJECTIVES
 from wgan_core.engine.views import last_measured
-from wgan_core.lessons import compare
+from wgan_core.lessons import compare, questions
 
 NS = "cmp"
 N_RUNS = 5
@@ -31,6 +31,15 @@ STATE = state.PageState(NS, {
 def apply_preset(name: str) -> None:
     p = PRESETS[name]
     STATE.set(methods=list(p.methods), data=p.config.data, recipe=p.recipe, seed=p.config.seed, preset=name)
+
+
+QUESTION = questions.for_page("compare")["first-full"]
+
+
+def ask() -> None:
+    """The question's "Run it" (a callback): its preset; the page's next full run starts every run fresh."""
+    apply_preset(QUESTION.preset)
+    st.session_state[f"{NS}.ask"] = True
 
 
 def at_most_five() -> None:
@@ -87,6 +96,12 @@ if any([h.set_config(configs[m]) == "restart" for m, h in runs.items()]):
         h.reset()
         if playing:
             h.play(True)
+if st.session_state.pop(f"{NS}.ask", False):
+    for h in runs.values():
+        h.reset()
+        h.play(True)
+    playing = True
+    run_view.wake(NS)
 
 
 def act(what: str) -> None:
@@ -152,9 +167,23 @@ def frames() -> None:
             st.rerun()
 
 
+def outcome(snaps: dict) -> dict | None:
+    """The race of the question's preset once every run has trained the question's steps (None before)."""
+    p = PRESETS[QUESTION.preset]
+    if (tuple(v["methods"]), v["data"], v["recipe"]) != (p.methods, p.config.data, p.recipe) or \
+            len(snaps) < len(p.methods) or min(s["gen_steps"] for s in snaps.values()) < QUESTION.steps:
+        return None
+    return {"runs": snaps, "labels": LABELS}
+
+
 @st.fragment(run_every=None if tick is None else max(1.5, 4 * tick))
 def charts() -> None:
+    if st.session_state.get(f"{NS}.ask"):                 # the question's preset changes the whole page
+        st.rerun()
     snaps = {m: s for m, h in runs.items() if (s := h.snapshot()) is not None}
+    slowest = min((s["gen_steps"] for s in snaps.values()), default=0)
+    quiz.box(NS, QUESTION, outcome(snaps), on_run=ask,
+             progress=f"Racing… the slowest run is at step {slowest:,} of {QUESTION.steps:,}.")
     if not snaps or max(s["gen_steps"] for s in snaps.values()) == 0:
         st.info("Press **Start**: the curves of all runs appear here, on shared axes.")
         return

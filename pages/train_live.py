@@ -1,13 +1,15 @@
 """Train live: a GAN trains while you watch; every control acts at once."""
 import streamlit as st
 
-from ui import controls, live_view, own_data, run_view, session, share, state, train_view
+from ui import controls, live_view, own_data, quiz, run_view, session, share, state, train_view
 from wgan_core.engine.datasets import DATASETS
 from wgan_core.engine.objectives import OBJECTIVES
 from wgan_core.files.export import FrameRing
+from wgan_core.lessons import questions
 from wgan_core.presets import for_page
 
 PRESETS = for_page("train")
+QUESTIONS = questions.for_page("train")                        # predict, then run (under the curves)
 PLANE = (*DATASETS, "custom")                                  # the data this page can draw
 SPEEDS = {"slow": 3.0, "medium": 15.0, "fast": 60.0, "max": 0.0}       # generator steps/s (0: as fast as possible)
 STATE = state.PageState("tl", {
@@ -71,6 +73,11 @@ if not waiting:
     if change == "restart" and st.session_state.get(f"{NS}.started"):
         st.toast("New run: objective, data, network or seed changed.", icon="🔄")
     st.session_state[f"{NS}.started"] = True
+    if st.session_state.pop(f"{NS}.ask", None):              # "Run it" on a question: its preset, fresh, playing
+        if change != "restart":
+            handle.reset()
+        handle.play(True)
+        run_view.wake(NS)
     share.apply_pending_load(NS, handle, ring)
 view = {k: v for k, v in STATE.values().items() if k in VIEW}
 pts, link_note = own_data.url_param(NS, cfg.data)
@@ -169,14 +176,34 @@ def live() -> None:
     run_view.follow_tick(NS, "view", run_view.tick_for(playing, pace.min_tick(), run_view.awake(NS, (handle, VIEW_KEY))))
 
 
+def ask(name: str) -> None:
+    """A question's "Run it" (a callback): load its preset; the page's next full run starts it fresh."""
+    controls.apply_preset(NS, QUESTIONS[name].preset)
+    st.session_state[f"{NS}.ask"] = name
+
+
+def outcome(q: questions.Question, snap: dict | None) -> dict | None:
+    """The run once it has trained the question's steps with the question's preset (None before)."""
+    want = PRESETS[q.preset].config.to_dict()
+    return snap if snap is not None and snap["config"] == want and snap["gen_steps"] >= q.steps else None
+
+
 @st.fragment(run_every=ticks["curves"])
 def graphs() -> None:
+    if st.session_state.get(f"{NS}.ask"):                     # a question's preset changes the whole page
+        st.rerun()
     pace.ran()
     run_view.curves_ran(NS)
     snap = handle.snapshot()
     if snap is not None and snap["gen_steps"] > 0 and not waiting:
         with session.guard("The curves"):
             train_view.curves(snap, presenter)
+    if locked:                                                 # a teacher's locked link: no preset changes
+        return
+    for name, q in QUESTIONS.items():
+        quiz.box(NS, q, outcome(q, snap), on_run=lambda name=name: ask(name),
+                 progress=f"Training {PRESETS[q.preset].label}… step {snap['gen_steps'] if snap else 0:,} of "
+                          f"{q.steps:,}.")
 
 
 live()

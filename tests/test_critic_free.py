@@ -142,7 +142,7 @@ def test_train_live_trains_it_and_disables_the_critics_controls():
     assert at.select_slider(key="tl.clip").disabled and at.select_slider(key="tl.lam").disabled
     assert not at.select_slider(key="tl.lr_g").disabled
     worker_snapshot(at, "tl.rid", lambda s: s["config"]["loss"] == "ot")
-    at.button[0].click().run()                                                     # play
+    at.button(key="tl.play").click().run()                                                     # play
     snap = worker_snapshot(at, "tl.rid", lambda s: s["gen_steps"] > 20 and s["metrics"]["exact_w1"] is not None)
     at.run()
     session.pool().pause(at.session_state["tl.rid"])

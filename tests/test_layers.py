@@ -106,3 +106,39 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     names = imported_modules(probe, root=tmp_path)
     assert "streamlit" in names and "wgan_core.serve.pool" in names and "wgan_core.draw.render" in names
     assert {wgan_layer(m) for m in names} - {None} - ALLOWED["engine"] == {"serve", "draw"}
+
+
+def _magic_written(tree: ast.Module) -> list[int]:
+    """Lines of expression statements Streamlit's magic would write on the page: any expression on its own
+    line that is not a call, a docstring, a yield or an await (``a and f()`` writes None or False)."""
+    found = []
+
+    def block(body: list, docstring_ok: bool) -> None:
+        for i, node in enumerate(body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                block(node.body, True)
+            elif isinstance(node, ast.Expr):
+                if isinstance(node.value, (ast.Call, ast.Yield, ast.YieldFrom, ast.Await)):
+                    continue
+                if docstring_ok and i == 0 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    continue
+                found.append(node.lineno)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    for sub in getattr(node, field, []) or []:
+                        block(sub.body, False) if isinstance(sub, (ast.ExceptHandler, ast.match_case)) \
+                            else block([sub], False)
+
+    block(tree.body, True)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("path", [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))], ids=lambda p: p.name)
+def test_no_page_writes_a_stray_value(path):
+    """A page is run with Streamlit's magic on: a bare ``x and f()`` would print None or True on screen."""
+    assert _magic_written(ast.parse(path.read_text())) == []
+
+
+def test_the_magic_checker_sees_a_stray_value():
+    assert _magic_written(ast.parse('"""doc"""\nx = 1\nx and print(x)\ndef f():\n    """doc"""\n    '
+                                    'print(1) if x else None\n    if x:\n        [print(i) for i in x]\n')) == [3, 6, 8]

@@ -107,3 +107,14 @@ def test_presets_set_methods_data_and_settings(at):
                                  {"bound": "maybe"}])
 def test_bad_url_parameters_fall_back_with_a_note(bad):
     assert_bad_link_warns(PAGE, bad)
+
+
+def test_run_it_on_the_question_races_the_five_methods(at):
+    at.radio(key="cmp.q.first-full.pick").set_value(2).run()
+    at.button(key="cmp.q.first-full.run").click().run()
+    assert not at.exception
+    assert at.session_state["cmp.methods"] == ["gan", "wgan-clip", "wgan-gp", "wgan-lp", "sngan"]
+    assert at.session_state["cmp.data"] == "8gaussians" and at.session_state["cmp.preset"] == "all-8g"
+    until(at, lambda s: len(s) == 5 and ready(s) and all(x["playing"] and x["config"]["data"] == "8gaussians"
+                                                         for x in s.values()))
+    assert any("slowest run is at step" in c.value for c in at.caption)                # judged at 3,000 steps

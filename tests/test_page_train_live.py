@@ -29,7 +29,7 @@ def test_page_runs_and_shows_the_view(at):
 
 
 def test_live_controls_reach_the_trainer_without_reset(at):
-    at.button[0].click().run()                                  # play
+    at.button(key="tl.play").click().run()                                  # play
     serial = worker_snapshot(at, lambda s: s["gen_steps"] > 5)["serial"]
     at.select_slider(key="tl.lr_c").set_value(2e-4)
     at.select_slider(key="tl.lr_g").set_value(5e-4)
@@ -100,3 +100,14 @@ def test_after_a_server_restart_the_page_says_so_and_offers_the_links_run():
     assert "s" not in parse_qs(urlsplit(at.code[0].value).query)            # the share link leaves it out
     fresh = open_page(PAGE, {"preset": "classroom-8g"})
     assert not any("restarted" in i.value for i in fresh.info)
+
+
+def test_run_it_on_a_question_loads_its_preset_and_trains_it_fresh(at):
+    at.radio(key="tl.q.clip-small.pick").set_value(2).run()
+    at.button(key="tl.q.clip-small.run").click().run()
+    want = PRESETS["clip-small"].config.to_dict()
+    snap = worker_snapshot(at, lambda s: s["config"] == want and s["playing"] and s["gen_steps"] > 0)
+    assert at.session_state["tl.clip"] == 0.001 and at.session_state["tl.preset"] == "clip-small"
+    assert snap["gen_steps"] < 1000                                           # a fresh run, not judged yet
+    assert any("step" in c.value and "of 1,000" in c.value for c in at.caption)          # not judged yet
+    at.button(key="tl.play").click().run()                                                # pause it again

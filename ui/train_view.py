@@ -89,12 +89,12 @@ def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
     playing = handle.playing
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "play"), width=120)
+               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "play"), width=120, key=f"{ns}.play")
     for label, mode in [("Step", "iteration"), ("Critic step", "critic"), ("Generator step", "generator")]:
         bar.button(label, help=f"One {mode} update, then pause.", disabled=waiting, on_click=act,
-                   args=(ns, handle, mode))
+                   args=(ns, handle, mode), key=f"{ns}.{mode}")
     bar.button("Reset", help="A fresh run with the same settings and seed.", disabled=waiting, on_click=act,
-               args=(ns, handle, "reset"))
+               args=(ns, handle, "reset"), key=f"{ns}.reset")
     bar.select_slider("Speed", list(speeds), key=f"{ns}.speed", label_visibility="collapsed", width=170,
                       format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast "
                       "as possible.")

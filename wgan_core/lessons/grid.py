@@ -176,8 +176,8 @@ def sentence(outcomes: dict[Cell, Outcome | None], steps: int, data: str, finish
 
     A setting *works* when its run covered most of the K modes (at least `most_of` K; every mode is
     counted beside it). Per objective: in how many settings it worked; each WGAN is less (more) sensitive
-    than the GAN when it worked in more (fewer) settings, by more than ``TIE`` (one setting either way is
-    within what another seed changes). ``finished`` False: a provisional version ("so far", with the step
+    than the GAN when it worked in more (fewer) settings, by more than ``TIE`` (a difference of one setting
+    in twelve is too small to call). ``finished`` False: a provisional version ("so far", with the step
     every cell has reached)."""
     got = [o for o in outcomes.values() if o is not None]
     if not got or not any(o.modes_total for o in got):
@@ -196,14 +196,17 @@ def sentence(outcomes: dict[Cell, Outcome | None], steps: int, data: str, finish
                     + [f"{name(m)} in {works[m][0]} ({every[m][0]})" for m in order[1:]])
     if finished:
         where = f" on {DATASETS[data].label}" if data in DATASETS else ""
-        lead = f"Here, after {steps:,} generator steps{where}, {head}"
+        lead = f"Here, after {steps:,} generator steps{where}"
     else:
         done = min(o.steps for o in got) if len(got) == len(outcomes) else 0
-        lead = f"So far (every cell at step {done:,} or more of {steps:,}), {head}"
+        lead = f"So far (every cell at step {done:,} or more of {steps:,})"
     end = "." if finished else " (provisional: the cells are still training)."
     if not any(a for a, _ in works.values()):
-        return f"{lead}: no setting covered {'every mode' if most == k else f'{most} modes'}, so the grid does " \
-               f"not tell the objectives apart{end}"
+        best = max(o.modes or 0 for o in got)
+        return (f"{lead}, no setting covered {'every mode' if most == k else f'at least {most} of the {k} modes'} "
+                f"(the most any run covered: {best} of {k}), so the grid does not tell the objectives apart"
+                f"{' within this budget' if finished else ' yet'}{end}")
+    lead = f"{lead}, {head}"
     gans = [m for m in works if not OBJECTIVES[m].wasserstein]
     wgans = [m for m in works if OBJECTIVES[m].wasserstein]
     if not gans or not wgans:
