@@ -20,6 +20,8 @@ LESSONS = [
      "Clipping, gradient penalty, spectral norm: how each holds the critic's slope near 1."),
     ("pages/compare.py", "Compare", ":material/compare:",
      "GAN, WGAN, WGAN-GP and friends trained side by side on the same data and seed."),
+    ("pages/sensitivity.py", "Sensitivity", ":material/grid_view:",
+     "36 runs at once: how often each objective works across learning rates and n_critic."),
     ("pages/images.py", "Images", ":material/image:", "The same algorithm drawing handwritten digits."),
 ]
 TRAIN_LIVE, TRAIN_NS = "pages/train_live.py", "tl"

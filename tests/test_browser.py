@@ -126,3 +126,17 @@ def test_a_bad_link_gets_a_note_not_a_traceback(app, browser):
     assert "not valid" in page.locator('[data-testid="stAlert"]').first.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
+
+
+def test_a_question_is_answered_by_its_run_and_revealed(app, browser):
+    """Predict, then run: a teacher's link opens the question; the student picks, presses the button, and the
+    answer quotes the measured numbers of the run that just ran (the Lipschitz lab's experiment, 100 steps)."""
+    page = open_page(browser, f"{app}/lipschitz_lab?steps=100&q=closest-to-one")
+    box = page.locator('[data-testid="stExpander"]', has_text="Whose slopes")
+    box.get_by_text("WGAN-GP", exact=True).click()
+    box.get_by_role("button", name="Show the answer").click(timeout=30000)       # waits until it is enabled
+    box.get_by_text("Measured mean slopes at the 400 interpolates").wait_for(timeout=120000)
+    box.scroll_into_view_if_needed()
+    page.screenshot(path=str(OUT / "question_lab.png"))
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
