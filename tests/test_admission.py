@@ -2,6 +2,7 @@
 import time
 
 import pytest
+from wait_util import wait_for
 
 from wgan_core.engine import cost
 from wgan_core.engine.config import TrainConfig
@@ -9,15 +10,6 @@ from wgan_core.serve.admission import Admission, Caps
 from wgan_core.serve.handle import RunHandle
 from wgan_core.serve.pool import Pool
 from wgan_core.serve.scheduler import Scheduler, Slot
-
-
-def wait_for(cond, timeout=30.0, every=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if value := cond():
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
 
 
 # --------------------------------------------------------------------------- the bookkeeping

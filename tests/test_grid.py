@@ -1,10 +1,10 @@
 """The sensitivity grid: cells equal runs alone, the budget, the sentence from given outcomes, the grid cap."""
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
+from wait_util import wait_for as _wait_for
 
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.objectives import OBJECTIVES
@@ -18,13 +18,9 @@ from wgan_core.serve.scheduler import Scheduler, Slot
 SMALL = G.cells(methods=("wgan-gp",), lrs=(5e-4, 2e-3), n_critics=(1, 5))         # 2 lr x 2 n_critic
 
 
+
 def wait_for(cond, timeout=60.0, every=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if value := cond():
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
+    return _wait_for(cond, timeout, every)
 
 
 # --------------------------------------------------------------------------- the cells' runs

@@ -4,7 +4,6 @@ in bounded memory, and nothing else changes."""
 import io
 import pickle
 import struct
-import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -29,6 +28,7 @@ from hostile_util import (
     stored,
     trained,
 )
+from wait_util import wait_for as _wait_for
 
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.datasets import from_points
@@ -186,13 +186,7 @@ def test_the_server_upload_cap_is_the_largest_checkpoint():
 # --------------------------------------------------------------------------- through a real worker process
 
 def wait_for(cond, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return _wait_for(cond, timeout)
 
 
 def test_a_hostile_load_leaves_the_worker_alive_and_other_runs_untouched(base):

@@ -1,25 +1,15 @@
 """Worker processes and run handles: live changes, restarts, checkpoints, clean-up, crash recovery."""
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from wait_util import wait_for
 
 from wgan_core.engine.config import TrainConfig
 from wgan_core.serve.handle import RunHandle
 from wgan_core.serve.pool import Pool
-
-
-def wait_for(cond, timeout=30.0, every=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture(scope="module")
