@@ -137,6 +137,8 @@ def side(snap: dict | None) -> None:
     train_view.metrics(snap)
     if not presenter:
         st.markdown(train_view.EXPLAIN[snap["config"]["loss"]])
+        if note := train_view.average_note(snap["config"]):
+            st.caption(note)
         st.caption(run_view.TRANSPORT_NOTE)
         train_view.pseudo_code(st.session_state.get(f"{NS}.last_action", "loop") if not handle.playing else "loop",
                                snap["config"]["loss"])

@@ -2,6 +2,7 @@
 
 Screenshots go to tests/output/ (look at them).
 """
+import re
 import sys
 from pathlib import Path
 
@@ -114,6 +115,11 @@ def test_the_view_fits_a_phone_and_fills_a_projector(app, browser, width, height
         assert box["width"] <= width and page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
     else:
         assert box["height"] >= 900                                                # the view fills the projector
+        # Play trains at the link's speed ("max", the default), not the slider's first notch ("slow": 3 steps/s)
+        page.get_by_role("button", name="Play").first.click()
+        page.wait_for_timeout(5000)
+        steps = int(re.search(r"generator step ([\d,]+)", page.inner_text("body")).group(1).replace(",", ""))
+        assert steps > 100 and "speed=max" in page.evaluate("location.search"), steps
     OUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUT / f"train_live_{name}.png"), full_page=name == "phone")
     assert page.locator('[data-testid="stException"]').count() == 0

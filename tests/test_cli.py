@@ -90,6 +90,26 @@ def test_without_a_preset_the_flags_build_the_config():
     assert isinstance(s["exact_w1"], float)
 
 
+def test_naming_only_the_objective_and_data_gives_the_tuned_settings():
+    """No preset: the settings tuned for the pair (recipes.tuned_config); flags still win; --untuned gives
+    TrainConfig's plain defaults."""
+    from wgan_core.engine.config import TrainConfig
+    from wgan_core.engine.recipes import tuned_config
+    p = cli("train", "--data", "25gaussians", "--steps", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    assert last_json(p.stdout)["config"] == tuned_config("wgan-gp", "25gaussians").to_dict()
+    p = cli("train", "--loss", "nsgan", "--data", "8gaussians", "--steps", "2", "--lr-g", "0.0001", "--ema", "0",
+            "--json")
+    assert p.returncode == 0, p.stderr
+    want = tuned_config("nsgan", "8gaussians").replace(lr_g=1e-4, ema=0.0)
+    assert last_json(p.stdout)["config"] == want.to_dict() and want.ema == 0 and want.batch == 128
+    p = cli("train", "--data", "8gaussians", "--untuned", "--steps", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    assert last_json(p.stdout)["config"] == TrainConfig(data="8gaussians").to_dict()
+    p = cli("train", "--preset", "classroom-gp", "--untuned", "--steps", "2")
+    assert p.returncode == 2 and p.stderr.startswith("error:")
+
+
 def test_readable_summary_without_json():
     p = cli("train", "--preset", "seed-wgan-clip", "--steps", "5")
     assert p.returncode == 0, p.stderr

@@ -123,7 +123,7 @@ def test_compare_configs_share_data_seed_network_and_batch():
         cfgs = [recipes.compare_config(m, "8gaussians", 3, recipe) for m in OBJECTIVES]
         assert len({(c.data, c.seed, c.width, c.depth, c.batch, c.z_dim) for c in cfgs}) == 1
         for m, c in zip(OBJECTIVES, cfgs):
-            d = OBJECTIVES[m].defaults
+            d = recipes.TUNED[m] if recipe == "tuned" else OBJECTIVES[m].defaults
             assert c.loss == m and c.optimizer == d["optimizer"] and c.n_critic == d["n_critic"]
     seed = recipes.compare_config("wgan-gp", "seed3", 0, "seed")
     assert (seed.batch, seed.width, seed.lr_c, seed.lam) == (SEED_NET["batch"], SEED_NET["width"], 1e-4, 10.0)

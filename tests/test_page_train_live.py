@@ -65,6 +65,25 @@ def test_presets_set_what_they_say(at, name):
     assert at.query_params["loss"] in (want.loss, [want.loss])
 
 
+def test_tuned_settings_for_the_chosen_pair_and_the_average_shown(at):
+    """One click: the tuned settings for the objective and data chosen (seed kept); the run shows the
+    generator's average and says so; turning the average off acts live, on the same run."""
+    from wgan_core.engine.recipes import tuned_config
+    at.selectbox(key="tl.loss").set_value("nsgan")
+    at.selectbox(key="tl.data").set_value("25gaussians").run()
+    at.button(key="tl.btn.tuned").click().run()
+    want = tuned_config("nsgan", "25gaussians", 0)
+    snap = worker_snapshot(at, lambda s: s["config"] == want.to_dict())
+    assert snap["config"]["ema"] == 0.99 and at.query_params["ema"] in ("0.99", ["0.99"])
+    at.run()
+    assert any("average of the generator's weights" in c.value for c in at.caption)
+    at.select_slider(key="tl.ema").set_value(0.0).run()
+    off = worker_snapshot(at, lambda s: s["config"]["ema"] == 0.0)
+    assert off["serial"] == snap["serial"]                          # live: the same run
+    at.run()
+    assert not any("average of the generator's weights" in c.value for c in at.caption)
+
+
 def test_preset_and_settings_from_the_url():
     at = open_page(PAGE, {"preset": "classroom-8g"})
     assert not at.exception

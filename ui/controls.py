@@ -19,6 +19,7 @@ from ui import state
 from wgan_core.engine.config import TrainConfig
 from wgan_core.engine.datasets import DATASETS
 from wgan_core.engine.objectives import OBJECTIVES
+from wgan_core.engine.recipes import tuned_config
 from wgan_core.presets import for_page
 
 OPTIONS = TrainConfig.options      # a control's values, from the config's field metadata (one place)
@@ -28,6 +29,7 @@ OPTIONS = TrainConfig.options      # a control's values, from the config's field
 CONTROLS = {
     "presets": "Presets", "lr_c": "Critic learning rate", "lr_g": "Generator learning rate",
     "n_critic": "Critic steps (n_critic)", "clip": "Clip value c", "lam": "Penalty weight λ",
+    "ema": "Generator average",
     "loss": "Objective", "data": "Data", "width": "Width", "depth": "Depth",
     "act_g": "Generator activation", "act_c": "Critic activation", "batch": "Batch",
     "z_dim": "Noise dimension", "optimizer": "Optimizer", "seed": "Seed", "beta1": "Adam β1", "beta2": "Adam β2",
@@ -84,6 +86,17 @@ def apply_preset(ns: str, name: str) -> None:
     st.session_state[f"{ns}.preset"] = name
 
 
+def apply_tuned(ns: str) -> None:
+    """Callback: the tuned settings (`recipes.tuned_config`) for the chosen objective and data, same seed."""
+    k = lambda f: st.session_state[f"{ns}.{f}"]
+    state.set_config(ns, tuned_config(k("loss"), k("data"), k("seed")))
+    st.session_state[f"{ns}.preset"] = ""
+
+
+def _ema(v: float) -> str:
+    return "off" if v == 0 else f"{v:g}"
+
+
 def preset_buttons(ns: str) -> None:
     if not visible(ns, "presets"):
         return
@@ -99,7 +112,7 @@ def live_controls(ns: str) -> None:
     """Learning rates, n_critic, clip and lambda: they act on the running training at the next step."""
     k = lambda f: f"{ns}.{f}"
     obj = OBJECTIVES[st.session_state[k("loss")]]
-    if not any(visible(ns, n) for n in ("lr_c", "lr_g", "n_critic", "clip", "lam")):
+    if not any(visible(ns, n) for n in ("lr_c", "lr_g", "n_critic", "clip", "lam", "ema")):
         return
     st.subheader("Acts live")
     nc = f"{obj.short} has no critic: this control is for the other objectives." if obj.critic_free else None
@@ -122,6 +135,13 @@ def live_controls(ns: str) -> None:
                          disabled="lam" not in obj.knobs,
                          help="Weight of the gradient penalty." if "lam" in obj.knobs
                          else f"Only WGAN-GP and WGAN-LP use a penalty; {obj.label} does not.")
+    if visible(ns, "ema"):
+        st.select_slider("Average of the generator's weights", _opts(OPTIONS("ema"), k("ema")), key=k("ema"),
+                         format_func=_ema,
+                         help="With decay d, the points and every figure show a running average of the "
+                              "generator's weights (each step moves it 1 - d of the way to the generator). "
+                              "Training itself is unchanged; the average jitters less around tight modes. "
+                              "Off: the generator itself.")
 
 
 def data_label(name: str) -> str:
@@ -147,6 +167,12 @@ def structural_controls(ns: str, custom: bool = False) -> None:
                      disabled=lock)
     if visible(ns, "data"):
         st.selectbox("Data", data, key=k("data"), format_func=data_label, disabled=lock)
+    if visible(ns, "presets"):
+        st.button("Tuned settings for this objective and data", key=f"{ns}.btn.tuned", on_click=apply_tuned,
+                  args=(ns,), disabled=lock, width="stretch",
+                  help="The network, optimizer, rates and average tuned for 2 CPU cores (the command line's "
+                       "defaults): on 8 and 25 Gaussians WGAN-GP covers every mode with most samples inside "
+                       "them within 30 s.")
     shown = [n for n in NETWORK if visible(ns, n)]
     if not shown:
         return

@@ -95,7 +95,10 @@ def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
                    args=(ns, handle, mode), key=f"{ns}.{mode}")
     bar.button("Reset", help="A fresh run with the same settings and seed.", disabled=waiting, on_click=act,
                args=(ns, handle, "reset"), key=f"{ns}.reset")
-    bar.select_slider("Speed", list(speeds), key=f"{ns}.speed", label_visibility="collapsed", width=170,
+    # value= as well as the key: the browser re-creates this slider now and then as the fragment reruns, and a
+    # re-created widget takes its default from the message (without it, the first option: "slow")
+    bar.select_slider("Speed", list(speeds), value=st.session_state[f"{ns}.speed"], key=f"{ns}.speed",
+                      label_visibility="collapsed", width=170,
                       format_func=lambda v: f"speed: {v}", help="Generator steps per second: 3, 15, 60 or as fast "
                       "as possible.")
     handle.speed(speeds[st.session_state[f"{ns}.speed"]])
@@ -143,6 +146,16 @@ def live_settings(cfg: dict) -> str:
         return f"lr {cfg['lr_g']:g} (generator; no critic) · batch {cfg['batch']} · exact assignment each step"
     knob = f" · clip {cfg['clip']:g}" if "clip" in obj.knobs else f" · λ {cfg['lam']:g}" if "lam" in obj.knobs else ""
     return f"lr {cfg['lr_c']:g} / {cfg['lr_g']:g} (critic / generator) · n_critic {cfg['n_critic']}{knob}"
+
+
+def average_note(cfg: dict) -> str | None:
+    """What the view shows when the run averages its generator's weights (None when it does not)."""
+    d = cfg.get("ema", 0.0)
+    if not d:
+        return None
+    return (f"The points and the figures show the **average of the generator's weights** (decay {d:g}: about "
+            f"the last {1 / (1 - d):.0f} steps); training uses the generator itself, and the losses are its. "
+            "The average jitters less around tight modes (Yazıcı et al. 2019). Turn it off under *Acts live*.")
 
 
 def _rate(handle: RunHandle, snap: dict) -> float | None:

@@ -2,10 +2,12 @@
 
     python -m wgan_core train --preset classroom-8g --seconds 60 --until-covered --json
     python -m wgan_core train --loss wgan-clip --data seed3 --steps 500 --clip 0.05 --seed 3
+    python -m wgan_core train --data 25gaussians --seconds 30 --json
     python -m wgan_core presets
 
-A preset (or, without one, `TrainConfig`'s defaults) gives the base config and
-explicit flags override it; the result is validated by `TrainConfig`. Training
+A preset gives the base config; without one, the tuned settings for the named
+objective and data (`recipes.tuned_config`; ``--untuned``: `TrainConfig`'s
+defaults). Explicit flags override it; the result is validated by `TrainConfig`. Training
 runs in bursts (`Run.step(k)`) that double in length up to about ``BURST_S``
 seconds; after each burst a cheap snapshot (no exact W1) records mode coverage,
 so the time to coverage is known to within one burst, and about once per
@@ -27,6 +29,7 @@ from typing import Any, NoReturn
 
 from wgan_core import presets
 from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.recipes import tuned_config
 
 BURST_S = 0.1          # target length of one training burst (coverage is checked after each)
 REPORT_S = 1.0         # a progress line with the exact W1 about this often
@@ -41,7 +44,7 @@ FLAGS: list[tuple[str, str]] = [
     ("loss", "loss"), ("data", "data"), ("seed", "seed"), ("lr", "lr_c"), ("lr", "lr_g"),
     ("lr_c", "lr_c"), ("lr_g", "lr_g"), ("beta1", "beta1"), ("beta2", "beta2"), ("clip", "clip"),
     ("lam", "lam"), ("n_critic", "n_critic"), ("width", "width"), ("depth", "depth"),
-    ("z_dim", "z_dim"), ("batch", "batch"), ("optimizer", "optimizer"),
+    ("z_dim", "z_dim"), ("batch", "batch"), ("optimizer", "optimizer"), ("ema", "ema"),
 ]
 
 
@@ -66,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("presets", help="list the presets and what each one shows")
     t = sub.add_parser("train", help="train one run and print its metrics",
-                       description="Train one run. A preset (default: TrainConfig's defaults) gives the "
-                                   "base config; explicit flags override it.",
+                       description="Train one run. A preset gives the base config; without one, the "
+                                   "settings tuned for the objective and data named (default: wgan-gp on "
+                                   "seed3). Explicit flags override it.",
                        epilog="The summary's distances: exact_w1, the exact W1 between 400 generated and 400 "
                               "real points (exact_w1_floor: where a perfect generator lands); "
                               "critic_w1_estimate, E f(real) - E f(fake); w_corrected, the c-transform bound: "
@@ -75,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "exact_w1 for any critic (no Lipschitz assumption); lipschitz_bound, the "
                               "product of the critic's spectral norms, and w_over_lipschitz = estimate / "
                               "lipschitz_bound, a looser lower bound.")
-    t.add_argument("--preset", choices=TRAINABLE, help="base configuration (a Train live or Images preset)")
+    base = t.add_mutually_exclusive_group()
+    base.add_argument("--preset", choices=TRAINABLE, help="base configuration (a Train live or Images preset)")
+    base.add_argument("--untuned", action="store_true",
+                      help="start from TrainConfig's plain defaults instead of the tuned settings")
     budget = t.add_mutually_exclusive_group(required=True)
     budget.add_argument("--seconds", type=float, help="wall-clock budget for training")
     budget.add_argument("--steps", type=int, help="number of generator steps")
@@ -99,12 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--z-dim", type=int, help="noise dimension")
     t.add_argument("--batch", type=int, help="samples per batch")
     t.add_argument("--optimizer", choices=_CHOICES["optimizer"])
+    t.add_argument("--ema", type=float,
+                   help="decay of the generator's weight average that is measured (0: the generator itself)")
     return p
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The preset's config (or the defaults) with every given flag applied; UsageError if invalid."""
-    base = presets.get(args.preset).config if args.preset else TrainConfig()
+    if args.preset:
+        base = presets.get(args.preset).config
+    elif args.untuned:
+        base = TrainConfig()
+    else:
+        base = tuned_config(args.loss or TrainConfig.loss, args.data or TrainConfig.data)
     changes: dict[str, Any] = {}
     for dest, name in FLAGS:
         value = getattr(args, dest)

@@ -4,7 +4,7 @@
 its widgets, the URL stores it (`to_query` / `from_query`), every snapshot and
 checkpoint carries it (`to_dict` / `from_dict`). Each field declares its type,
 its allowed range or choices and whether it may change while training runs
-("live": learning rates, betas, clip value, lambda, n_critic) or needs a new run
+("live": learning rates, betas, clip value, lambda, n_critic, the generator's average) or needs a new run
 ("structural": data, architecture, objective, seed, batch, optimizer).
 
 Choices come from the registries: ``loss`` from `objectives.OBJECTIVES`, ``data``
@@ -68,6 +68,9 @@ class TrainConfig:
                      options=(1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0))
     lam: float = _f(0.1, 0.0, 100.0, live=True, help="penalty weight lambda (WGAN-GP / LP)",
                     options=(0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0))
+    ema: float = _f(0.0, 0.0, 0.9999, live=True, options=(0.0, 0.9, 0.99, 0.999),
+                    help="decay d of the average of the generator's weights that is shown and measured "
+                         "(0: the generator itself)")
 
     # -- introspection -----------------------------------------------------------------
     @classmethod

@@ -55,7 +55,7 @@ def _cat(xs: list[torch.Tensor]) -> torch.Tensor:
     return xs[0] if len(xs) == 1 else torch.cat(xs)
 
 
-def _rows(xs: list[torch.Tensor]) -> torch.Tensor:
+def stack_rows(xs: list[torch.Tensor]) -> torch.Tensor:
     """The runs' (1, P) tensors as one (S, P), each row aligned as the run's own tensor (`models.blocks`)."""
     if len(xs) == 1:
         return xs[0]
@@ -74,9 +74,9 @@ class Stack:
             raise ValueError("runs in a stack must share architecture, objective, batch, optimizer and device")
         self.runs, r0 = runs, runs[0]
         self.S, self.dev, self.obj, self.cfg0 = len(runs), r0.device, r0.objective, r0.config
-        self.G = Net(r0.g_spec, _rows([r.g_flat for r in runs]))
-        u = [_rows([r.sn_u[k] for r in runs]) for k in range(len(r0.sn_u))] if self.obj.spectral else None
-        self.C = Net(r0.c_spec, _rows([r.c_flat for r in runs]), spectral=self.obj.spectral, u=u)
+        self.G = Net(r0.g_spec, stack_rows([r.g_flat for r in runs]))
+        u = [stack_rows([r.sn_u[k] for r in runs]) for k in range(len(r0.sn_u))] if self.obj.spectral else None
+        self.C = Net(r0.c_spec, stack_rows([r.c_flat for r in runs]), spectral=self.obj.spectral, u=u)
         self.g_opt = OptState(*(_cat([getattr(r.g_opt, a) for r in runs]) for a in "tmv"))
         self.c_opt = OptState(*(_cat([getattr(r.c_opt, a) for r in runs]) for a in "tmv"))
         self.good = [(r.g_flat.clone(), r.c_flat.clone()) for r in runs]       # last good state
@@ -211,6 +211,7 @@ class Stack:
             grad, gl = ot_step.gen_grads(self.G, self.runs, B)
             update(self.G.flat, grad, self.g_opt, self.h_g)
             self.rows.append((self.last, gl))
+            self.average()
             return
         zs = [torch.randn(B, zd, generator=r.gen, device=self.dev) for r in self.runs]
         if self.fast_g:
@@ -225,6 +226,25 @@ class Stack:
             gl = gl.detach()
         update(self.G.flat, grad, self.g_opt, self.h_g)
         self.rows.append((self.last, gl))                                       # stacked in close()
+        self.average()
+
+    @torch.no_grad()
+    def average(self) -> None:
+        """Each run with ``ema`` = d > 0: g_ema <- g_ema + (1 - d_t) (g - g_ema) after its generator step,
+        d_t = min(d, (1 + t) / (10 + t)) at its t-th averaged step (TensorFlow's ExponentialMovingAverage
+        warm-up: at first the average follows the generator instead of remembering its initialisation).
+        Row by row, on each run's own tensor, so that a run's average does not depend on its stack-mates."""
+        for i, r in enumerate(self.runs):
+            d = r.config.ema
+            if d <= 0:
+                r.ema_steps = 0
+                continue
+            g = self.G.flat[i:i + 1]
+            if r.ema_steps == 0:
+                r.g_ema.copy_(g)
+            else:
+                r.g_ema.lerp_(g, 1.0 - min(d, (1.0 + r.ema_steps) / (10.0 + r.ema_steps)))
+            r.ema_steps += 1
 
     # -- write back ------------------------------------------------------------------------
     def close(self, gen_step_done: bool = True) -> None:
@@ -259,6 +279,7 @@ class Stack:
         with torch.no_grad():
             r.g_flat.copy_(g)
             r.c_flat.copy_(c)
+        r.ema_steps = 0                     # the average restarts from the restored generator
         for st in (r.g_opt, r.c_opt):       # moments may hold NaN too: start them afresh
             st.t.zero_(), st.m.zero_(), st.v.zero_()
         bad = int(np.argmax(~np.isfinite(rows).all(1))) if len(rows) else 0

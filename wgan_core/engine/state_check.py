@@ -40,7 +40,9 @@ _NAMES = {"format": "format label", "config": "settings", "g_flat": "generator w
           "c_flat": "critic weights", "g_opt": "generator's optimizer state", "c_opt": "critic's optimizer state",
           "sn_u": "spectral-norm vectors", "rng": "random-number state", "gen_steps": "generator step count",
           "critic_steps": "critic step count", "stats": "training curves", "evals": "evaluation curves"}
-_PLURAL = {"config", "g_flat", "c_flat", "sn_u", "stats", "evals"}
+_OPTIONAL = ("g_ema",)                          # written since the generator's average; older files lack it
+_NAMES["g_ema"] = "averaged generator weights"
+_PLURAL = {"config", "g_flat", "c_flat", "g_ema", "sn_u", "stats", "evals"}
 
 
 def _bad(key: str, problem: str) -> CheckpointError:
@@ -181,11 +183,11 @@ def validate_state(state, run) -> dict:
     missing = [k for k in _KEYS if k not in state]
     if missing:
         raise _bad(missing[0], "missing")
-    if len(state) != len(_KEYS):
+    if len(state) != len(_KEYS) + sum(k in state for k in _OPTIONAL):
         raise CheckpointError("This checkpoint is damaged: its training state has parts this app does not write.")
     dev = run.device
     out = {"config": _config(state["config"], run)}
-    for key in ("g_flat", "c_flat"):
+    for key in ("g_flat", "c_flat", *(k for k in _OPTIONAL if k in state)):
         ref = getattr(run, key)
         out[key] = _finite(_tensor(state[key], key, tuple(ref.shape), ref.dtype, dev), key)
     out["g_opt"] = _optimizer(state["g_opt"], "g_opt", run.g_flat, run.g_opt.t, dev)

@@ -14,6 +14,11 @@ config at every step: a live change needs no reset.
 A run whose losses or weights become NaN/inf is restored to its state before
 the burst and marked ``status = "diverged"``; it trains no more until resumed.
 
+With ``config.ema`` = d > 0 a run also keeps an exponential moving average of
+its generator's weights (Yazici et al. 2019, "The Unusual Effectiveness of
+Averaging in GAN Training"), and that average is what its views show and
+measure (`g_view`); training itself never reads it.
+
 Its curves (``stats``: one row per generator step; ``evals``: one per full
 snapshot) are `CurveBuffer`s: at most CURVE_ROWS rows each, the older half
 merged pairwise as they fill, so memory, snapshots and checkpoints stay bounded
@@ -57,6 +62,8 @@ class Run:
         self.g_flat = self.g_spec.init(self.gen, self.device)                 # (1, P_G)
         self.c_flat = self.c_spec.init(self.gen, self.device)                 # (1, P_C)
         self.g_opt, self.c_opt = OptState.zeros(self.g_flat), OptState.zeros(self.c_flat)
+        self.g_ema = self.g_flat.clone()              # the generator's weight average (config.ema > 0)
+        self.ema_steps = 0                            # generator steps averaged into g_ema (0: not started)
         self.sn_u = Net(self.c_spec, self.c_flat, spectral=True).u if self.objective.spectral else []
         ev = torch.Generator(self.device).manual_seed(c.seed + 1_000_003)    # fixed evaluation data
         self.z_eval = torch.randn(N_EVAL, c.z_dim, generator=ev, device=self.device)
@@ -107,7 +114,7 @@ class Run:
         their `CurveBuffer`s keep (at most CURVE_ROWS each; a merged row holds its span's mean step)."""
         return {
             "format": "earthmover-run-1", "config": self.config.to_dict(),
-            "g_flat": self.g_flat.cpu(), "c_flat": self.c_flat.cpu(),
+            "g_flat": self.g_flat.cpu(), "c_flat": self.c_flat.cpu(), "g_ema": self.g_view.cpu(),
             "g_opt": [t.cpu() for t in (self.g_opt.t, self.g_opt.m, self.g_opt.v)],
             "c_opt": [t.cpu() for t in (self.c_opt.t, self.c_opt.m, self.c_opt.v)],
             "sn_u": [u.cpu() for u in self.sn_u], "rng": self.gen.get_state(),
@@ -128,6 +135,7 @@ class Run:
         evals = CurveBuffer(1 + len(EVALS), rows=eval_table(new["evals"]))  # older rows widened
         with torch.no_grad():
             self.g_flat.copy_(new["g_flat"])
+            self.g_ema.copy_(new.get("g_ema", new["g_flat"]))           # older checkpoints: no average
             self.c_flat.copy_(new["c_flat"])
             for st, key in ((self.g_opt, "g_opt"), (self.c_opt, "c_opt")):
                 for mine, saved in zip((st.t, st.m, st.v), new[key]):
@@ -137,12 +145,19 @@ class Run:
         self.config = new["config"]
         self.gen.set_state(new["rng"])
         self.gen_steps, self.critic_steps = new["gen_steps"], new["critic_steps"]
+        self.ema_steps = self.gen_steps if "g_ema" in new and self.config.ema > 0 else 0
         self.stats, self.evals = stats, evals
         self.status, self.message = "ok", ""
         self.slopes = None                                                  # measure the loaded critic afresh
         self.plan = None                                                    # ... and the transport plan
 
     # -- views --------------------------------------------------------------------------
+    @property
+    def g_view(self) -> torch.Tensor:
+        """The generator weights that are shown and measured: their average while ``config.ema`` > 0
+        (`Stack.average`), else the generator itself."""
+        return self.g_ema if self.config.ema > 0 and self.ema_steps > 0 else self.g_flat
+
     def snapshot(self, exact: bool = True) -> dict:
         """Plain arrays for a view (see `snapshot_many`)."""
         return snapshot_many([self], exact=exact)[0]

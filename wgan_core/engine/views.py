@@ -72,7 +72,7 @@ import torch
 from wgan_core.engine import datasets, metrics, metrics_floor, transport
 from wgan_core.engine.metrics_quality import KnnManifold, precision_recall
 from wgan_core.engine.models import Net
-from wgan_core.engine.stack import Stack
+from wgan_core.engine.stack import Stack, stack_rows
 from wgan_core.engine.tables import (  # noqa: F401  (re-exported: callers use views.*)
     EVALS,
     LEGACY_EVALS,
@@ -166,11 +166,19 @@ def _input_grad(C: Net, obj, x: torch.Tensor, gen_loss: bool) -> torch.Tensor:
     return g
 
 
-def _generate(s: Stack, runs: list, n: list[int]) -> torch.Tensor:
+def _shown_generator(s: Stack, runs: list) -> Net:
+    """The generator the views show: the stack's own, or, where a run averages its weights
+    (``config.ema`` > 0), a net over each run's `Run.g_view`."""
+    if all(r.g_view is r.g_flat for r in runs):
+        return s.G
+    return Net(runs[0].g_spec, stack_rows([r.g_view for r in runs]))
+
+
+def _generate(G: Net, runs: list, n: list[int]) -> torch.Tensor:
     """G(z_eval) (S, max n, dim), run i on its first n[i] noise vectors only (zeros after on the CPU)."""
     z = torch.stack([r.z_eval[:max(n)] for r in runs])                       # (S, max n, z_dim)
     with torch.no_grad():
-        return s.G(z) if min(n) == max(n) else s.G(z, rows=n)
+        return G(z) if min(n) == max(n) else G(z, rows=n)
 
 
 def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
@@ -202,7 +210,8 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
     fresh = [exact or check or (ds.has_modes and (sd.modes is None or now - sd.modes_t >= modes_every_s))
              for sd in sides]                                                  # needs all N_EVAL generated points
     shown = N_SHOW if ds.dim == 2 else 64
-    fake = _generate(s, runs, [N_EVAL if f else shown for f in fresh])          # (S, N_EVAL or shown, dim)
+    G = _shown_generator(s, runs)
+    fake = _generate(G, runs, [N_EVAL if f else shown for f in fresh])          # (S, N_EVAL or shown, dim)
     if check:
         real = torch.stack([r.real_eval for r in runs])
         eps = torch.stack([r.eps_eval[:N_W1] for r in runs])
@@ -224,7 +233,7 @@ def snapshot_many(runs: list, exact: bool = True, *, modes_every_s: float = 0.0,
             if critic:
                 extra["grid"] = s.C(pts).view(s.S, GRID, GRID)
             mz = _manifold_z(runs[0].config.z_dim, MANIFOLD, s.dev)
-            extra["manifold"] = s.G(mz.reshape(1, -1, mz.shape[-1]).expand(s.S, -1, -1)).view(
+            extra["manifold"] = G(mz.reshape(1, -1, mz.shape[-1]).expand(s.S, -1, -1)).view(
                 s.S, *mz.shape[:2], 2)
         if critic:
             extra["arrows"] = _input_grad(s.C, obj, fake[:, :N_ARROWS], True)
