@@ -135,7 +135,9 @@ def main() -> None:
     f = lambda v, p="": "-" if v is None else f"{v:g}{p}"
     for m, src, rm, rh, gm, gh in PUBLISHED:
         print(f"{m:<14} {src:<16} {f(rm):>10} {f(rh, ' %'):>8} {f(gm):>10} {f(gh, ' %'):>8}")
-    print(f"\n# load {os.getloadavg()[0]:.2f} after; {sum(r['wall'] for r in out):.0f} s of training")
+    print(f"\nSeconds to every mode: the first checkpoint ({', '.join(f'{t:g}' for t in CHECKPOINTS)} s) at which "
+          "a seed covered every mode (1.0: within the first second).")
+    print(f"# load {os.getloadavg()[0]:.2f} after; {sum(r['wall'] for r in out):.0f} s of training")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ if not waiting:
         st.rerun()
     if change == "restart" and st.session_state.get(f"{NS}.started"):
         st.toast("New run: objective, data, network or seed changed.", icon="🔄")
+    elif change == "live":                                   # this run shows the training using it
+        handle.wait_applied()
     st.session_state[f"{NS}.started"] = True
     if st.session_state.pop(f"{NS}.ask", None):              # "Run it" on a question: its preset, fresh, playing
         if change != "restart":

@@ -233,11 +233,14 @@ class EmView {
         transport: st.plan && st.real, real: st.real, fake: true }[name];
       chip.hidden = !have;
     }
+    const t0 = performance.now();
     emPaint(this.ctx, this.L, st, this.on || new Set(EM_DEFAULT_ON), this.scratch, this.dpr);
+    this.paintMs = 0.9 * (this.paintMs || 0) + 0.1 * (performance.now() - t0);   // data-paint-ms: for benchmarks
     this.paints += 1;
     this.dirty = false; this.lastKey = key; this.lastPaintAt = now;
     const d = this.root.dataset;
     d.paints = String(this.paints);
+    d.paintMs = this.paintMs.toFixed(2);
     this.wait.hidden = !!s;
     if (!s) return;
     this.current = s.a;

@@ -254,6 +254,10 @@ class Stack:
             rows = torch.cat([torch.stack([a for a, _ in self.rows]), torch.stack([g for _, g in self.rows])[..., None]],
                              2).cpu().numpy()                                   # (T, S, 4)
         ok = (torch.isfinite(self.G.flat).all(1) & torch.isfinite(self.C.flat).all(1)).cpu().numpy()
+        if ok.any():                        # finite but huge weights can still send samples to infinity
+            with torch.no_grad():
+                out = self.G(torch.stack([r.z_eval[:16] for r in self.runs]))
+            ok &= torch.isfinite(out).flatten(1).all(1).cpu().numpy()
         used = slice(3, 4) if self.obj.critic_free else slice(None)            # no critic: only the loss
         ok &= np.isfinite(rows[..., used]).all(axis=(0, 2)) if len(rows) else True
         for i, r in enumerate(self.runs):

@@ -15,6 +15,7 @@ worker applied), so a click shows at once and the page never contradicts the wor
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 from wgan_core.engine import cost, wire
@@ -114,6 +115,19 @@ class RunHandle:
         replaced may still arrive after a restart, and is not shown)."""
         snap = self.pool.snaps.get(self.rid)
         return None if snap is None or snap.get("cmd", 0) < self._run_cmd else snap
+
+    def wait_applied(self, timeout: float = 0.25) -> bool:
+        """After a live change: wait (at most ``timeout`` s) for the worker's snapshot that carries the new
+        settings, so that the page run that sent them already shows them (the worker answers a change with
+        a snapshot at the end of its current burst, ~40 ms). True once it is there."""
+        want, end = self.config.to_dict(), time.monotonic() + timeout
+        while True:
+            snap = self.snapshot()
+            if snap is None or snap.get("config") == want:
+                return snap is not None
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.01)
 
     def frames(self, after: int = 0) -> list[tuple[int, bytes]]:
         """The current run's kept frames newer than version ``after``: [(version, frame bytes)], oldest first."""

@@ -29,7 +29,7 @@ import numpy as np
 from wgan_core.engine import wire
 from wgan_core.engine.trainer import MODES_EVERY_S, Run, snapshot_many, stack_key, train
 
-MIN_FRAME_S = 0.04      # fastest snapshot rate of one run (25/s: the browser tweens between them)
+MIN_FRAME_S = 1 / 30    # fastest snapshot rate of one run (30/s: the browser tweens between them)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
 IDLE_PAUSE_S = float(os.environ.get("EARTHMOVER_IDLE_PAUSE_S", 180.0))   # pause a run nobody has looked at for this long
@@ -87,8 +87,19 @@ class Scheduler:
             self.waited[key] = now
             for s in groups[key]:
                 self.served[s.owner] = now
-            self._burst(key, groups[key])
+            self._burst(key, groups[key], self._until_due(now))
         self._snapshots(time.monotonic())
+
+    def _until_due(self, now: float) -> float:
+        """Seconds until the next playing run's snapshot is due: a burst ends then, so that frames leave at
+        their interval instead of at the next burst boundary (40 ms bursts had cut 25 frames/s to ~17). Only
+        while the worker is not crowded (frames at their fastest); a crowded worker's frame interval is many
+        bursts long, and shorter bursts would only add overhead."""
+        interval = self.frame_interval()
+        if interval > 1.5 * MIN_FRAME_S:
+            return self.burst_s
+        due = [s.last_snap + max(interval, s.snap_every) - now for s in self.slots.values() if s.playing]
+        return max(min(due), 0.0) if due else self.burst_s
 
     def _pick(self, groups: dict[tuple, list[Slot]]) -> tuple:
         """Time is shared per session, not per run: the session served longest ago goes next, with its stack
@@ -113,9 +124,10 @@ class Scheduler:
             groups.setdefault(stack_key(s.run), []).append(s)
         return groups
 
-    def _burst(self, key: tuple, slots: list[Slot]) -> None:
+    def _burst(self, key: tuple, slots: list[Slot], until: float | None = None) -> None:
         cost = self.step_cost.get(key, 0.005)
-        n = int(np.clip(self.burst_s / max(cost, 1e-5), 1, 200))
+        span = self.burst_s if until is None else min(self.burst_s, max(until, 0.004))
+        n = int(np.clip(span / max(cost, 1e-5), 1, 200))
         capped = [s.budget for s in slots if s.speed > 0]
         if capped:
             n = max(1, min(n, int(min(capped))))
@@ -184,8 +196,14 @@ class Scheduler:
                 group = [s for s, e in zip(slots, exact) if e == flag]
                 if group:
                     t0 = time.perf_counter()
-                    snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag,
-                                                           modes_every_s=MODES_EVERY_S, now=now)))
+                    try:
+                        snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag,
+                                                               modes_every_s=MODES_EVERY_S, now=now)))
+                    except Exception:                    # one bad run must not take the worker down
+                        log.exception("a snapshot of %d runs failed; they are paused", len(group))
+                        for s in group:
+                            s.playing, s.want_snap, s.reason, s.note = False, False, "failed", FAILED_NOTE
+                        continue
                     dt = (time.perf_counter() - t0) / len(group)
                     if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
