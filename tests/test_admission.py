@@ -44,7 +44,7 @@ def test_time_is_shared_per_session_not_per_run():
     """A session with five runs in five stacks gets one burst per turn of the class, like a one-run session."""
     sched = Scheduler(lambda rid, snap: None)
     turns = []
-    sched._burst = lambda key, slots: turns.append({s.owner for s in slots})
+    sched._burst = lambda key, slots, *_: turns.append({s.owner for s in slots})
     objectives = ("gan", "nsgan", "wgan-clip", "wgan-gp", "wgan-lp")
     from wgan_core.engine.trainer import Run
     for i, loss in enumerate(objectives):

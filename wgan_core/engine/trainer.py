@@ -26,6 +26,8 @@ however long a run trains.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 
@@ -163,14 +165,22 @@ class Run:
         return snapshot_many([self], exact=exact)[0]
 
 
-def train(runs: list[Run], gen_steps: int) -> None:
-    """``gen_steps`` full iterations for runs sharing one `stack_key`, trained together."""
+def train(runs: list[Run], gen_steps: int, timing: dict | None = None) -> None:
+    """``gen_steps`` full iterations for runs sharing one `stack_key`, trained together.
+
+    ``timing``, when given, gets ``first`` (seconds of stacking and the first step, which makes the
+    stack's buffers: for many runs most of a short burst) and ``rest`` (the other steps, and writing back)."""
     live = [r for r in runs if r.status == "ok"]
     if not live or gen_steps <= 0:
         return
+    t0 = time.perf_counter()
     s = Stack(live)
-    for _ in range(gen_steps):
+    for i in range(gen_steps):
         s.refresh()
         s.critic_phase([r.config.n_critic for r in live])
         s.gen_phase()
+        if i == 0:
+            t1 = time.perf_counter()
     s.close()
+    if timing is not None:
+        timing["first"], timing["rest"] = t1 - t0, time.perf_counter() - t1

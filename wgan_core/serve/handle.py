@@ -116,7 +116,7 @@ class RunHandle:
         snap = self.pool.snaps.get(self.rid)
         return None if snap is None or snap.get("cmd", 0) < self._run_cmd else snap
 
-    def wait_applied(self, timeout: float = 0.25) -> bool:
+    def wait_applied(self, timeout: float = 0.6) -> bool:
         """After a live change: wait (at most ``timeout`` s) for the worker's snapshot that carries the new
         settings, so that the page run that sent them already shows them (the worker answers a change with
         a snapshot at the end of its current burst, ~40 ms). True once it is there."""

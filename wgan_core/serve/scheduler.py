@@ -30,6 +30,7 @@ from wgan_core.engine import wire
 from wgan_core.engine.trainer import MODES_EVERY_S, Run, snapshot_many, stack_key, train
 
 MIN_FRAME_S = 1 / 30    # fastest snapshot rate of one run (30/s: the browser tweens between them)
+MAX_BURST_S = 0.1       # no burst holds the worker longer (controls and pauses are answered between bursts)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
 IDLE_PAUSE_S = float(os.environ.get("EARTHMOVER_IDLE_PAUSE_S", 180.0))   # pause a run nobody has looked at for this long
@@ -67,7 +68,10 @@ class Scheduler:
     def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.5):
         self.slots: dict[str, Slot] = {}
         self.publish, self.burst_s, self.snap_share = publish, burst_s, snap_share
-        self.step_cost: dict[tuple, float] = {}      # seconds per generator step, per stack key (EMA)
+        # per stack key (EMAs): seconds of a burst's first step (stacking and buffers included), and of
+        # each further step; a burst's length is first + (n - 1) x step
+        self.first_cost: dict[tuple, float] = {}
+        self.step_cost: dict[tuple, float] = {}
         self.snap_cost = 0.01                        # seconds per run snapshot (EMA)
         self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
         self.waited: dict[tuple, float] = {}         # stack key -> when it last trained
@@ -90,16 +94,16 @@ class Scheduler:
             self._burst(key, groups[key], self._until_due(now))
         self._snapshots(time.monotonic())
 
-    def _until_due(self, now: float) -> float:
+    def _until_due(self, now: float) -> float | None:
         """Seconds until the next playing run's snapshot is due: a burst ends then, so that frames leave at
         their interval instead of at the next burst boundary (40 ms bursts had cut 25 frames/s to ~17). Only
         while the worker is not crowded (frames at their fastest); a crowded worker's frame interval is many
         bursts long, and shorter bursts would only add overhead."""
         interval = self.frame_interval()
         if interval > 1.5 * MIN_FRAME_S:
-            return self.burst_s
+            return None
         due = [s.last_snap + max(interval, s.snap_every) - now for s in self.slots.values() if s.playing]
-        return max(min(due), 0.0) if due else self.burst_s
+        return max(min(due), 0.0) if due else None
 
     def _pick(self, groups: dict[tuple, list[Slot]]) -> tuple:
         """Time is shared per session, not per run: the session served longest ago goes next, with its stack
@@ -124,25 +128,35 @@ class Scheduler:
             groups.setdefault(stack_key(s.run), []).append(s)
         return groups
 
+    def _span(self) -> float:
+        """A burst's length: ``burst_s``, or, while the worker is crowded (frames slower than their
+        fastest), up to 3/4 of the frame interval, at most MAX_BURST_S: a stack of 30 runs spends ~25 ms
+        stacking and making its buffers before its first step, so 40 ms bursts held one step each."""
+        return min(MAX_BURST_S, max(self.burst_s, 0.75 * self.frame_interval()))
+
     def _burst(self, key: tuple, slots: list[Slot], until: float | None = None) -> None:
-        cost = self.step_cost.get(key, 0.005)
-        span = self.burst_s if until is None else min(self.burst_s, max(until, 0.004))
-        n = int(np.clip(span / max(cost, 1e-5), 1, 200))
+        first = self.first_cost.get(key, 0.005)
+        cost = self.step_cost.get(key, first)
+        span = self._span() if until is None else min(self._span(), max(until, 0.004))
+        n = int(np.clip(1 + (span - first) / max(cost, 1e-5), 1, 200))
         capped = [s.budget for s in slots if s.speed > 0]
         if capped:
             n = max(1, min(n, int(min(capped))))
         left = [s.stop_at - s.run.gen_steps for s in slots if s.stop_at]
         if left:                                         # a budgeted run stops exactly at its budget
             n = max(1, min(n, min(left)))
-        t0 = time.perf_counter()
+        timing: dict = {}
         try:
-            train([s.run for s in slots], n)
+            train([s.run for s in slots], n, timing=timing)
             failed = False
         except Exception:                                # one bad run must not take the worker down
             log.exception("a burst of %d runs failed; they are paused", len(slots))
             failed = True
-        dt = (time.perf_counter() - t0) / n
-        self.step_cost[key] = 0.7 * cost + 0.3 * dt if key in self.step_cost else dt
+        if "first" in timing:
+            ema = lambda d, k, v: d.__setitem__(k, 0.7 * d[k] + 0.3 * v if k in d else v)
+            ema(self.first_cost, key, timing["first"])
+            if n > 1:
+                ema(self.step_cost, key, timing["rest"] / (n - 1))
         for s in slots:
             if s.speed > 0:
                 s.budget -= n
