@@ -118,7 +118,7 @@ for (head, body), fig in zip(TEXT, figs):
     vega.chart(pic, fig, width="stretch" if "width" not in fig else "content")
 
 st.header("The lessons, in order")
-for start in (0, 3):
+for start in range(0, len(LESSONS), 3):
     for col, (i, (page, label, icon, what)) in zip(st.columns(3), list(enumerate(LESSONS, 1))[start:start + 3]):
         with col.container(border=True, height="stretch"):
             link(page, f"{i} · {label}", icon)

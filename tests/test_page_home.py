@@ -41,9 +41,9 @@ def test_lessons_are_linked_in_order(app):
     links = app.get("page_link")
     labels = [link.proto.label for link in links]
     assert labels[1:] == ["1 · Why GANs fail", "2 · Wasserstein in 1D", "3 · Train live", "4 · Lipschitz lab",
-                          "5 · Compare", "6 · Images"]
+                          "5 · Compare", "6 · Sensitivity", "7 · Images"]
     assert [link.proto.page for link in links][1:] == ["why_gans_fail", "wasserstein_1d", "train_live",
-                                                      "lipschitz_lab", "compare", "images"]
+                                                      "lipschitz_lab", "compare", "sensitivity", "images"]
 
 
 @pytest.mark.parametrize("first, second", [("classroom-8g", "seed-wgan-clip")])
