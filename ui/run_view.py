@@ -27,6 +27,7 @@ from ui.pace import CURVES_EVERY
 from wgan_core.engine import wire
 from wgan_core.serve.handle import RunHandle
 
+CURVES_S = 2.0                  # the curves at most this often: each Vega redraw holds the browser's main thread
 VIEW_TICK = 0.3                  # seconds between payloads while training (the browser plays 25 frames/s between)
 TICKS = tuple(round(VIEW_TICK * 1.07 ** k, 3) for k in range(30))   # the intervals a view may use: 0.3 .. ~2 s
 WAKE_S = 3.0                     # a paused view redraws this long after a click, then stops its timer
@@ -107,8 +108,9 @@ def tick_for(playing: bool, floor: float = 0.0, woke: bool = False, base: float 
 
 
 def curves_tick(tick: float | None, playing: bool = True) -> float | None:
-    """The curves: once a second, or every ``CURVES_EVERY``-th redraw of the view under load."""
-    return None if tick is None else max(1.0, CURVES_EVERY * tick)
+    """The curves: every ``CURVES_S`` seconds, or every ``CURVES_EVERY``-th redraw of the view under load
+    (frames.py: at one a second the canvas repainted 44.7-51.2 times a second, at one per 2 s 48.4-52.6)."""
+    return None if tick is None else max(CURVES_S, CURVES_EVERY * tick)
 
 
 def declare_ticks(ns: str, tick: float | None, playing: bool) -> dict:
