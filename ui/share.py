@@ -117,9 +117,12 @@ def export_panel(ns: str, handle: RunHandle, ring: export.FrameRing, layers: tup
     fragment reruns several times a second, deletes generated files no session references, often
     before the browser fetches them.)
     """
-    snap = handle.snapshot()
-    if snap is None:
-        st.caption("The run is starting; exports appear in a moment.")
+    # The popover is drawn by full page runs only: its GIF part must not wait for a snapshot (after a new
+    # run started, the next full run may be long in coming), and the files of this moment ask on the click.
+    _gif_section(ns, handle, ring, layers)
+    if handle.snapshot() is None:
+        st.caption("The run is starting: the picture, curves and checkpoint of this moment can be prepared "
+                   "once it has trained a little.")
         return
     st.markdown("**This moment**: the picture (PNG), the curves (CSV), and a checkpoint (weights, optimizer "
                 "state and settings) to continue later.")
@@ -140,7 +143,6 @@ def export_panel(ns: str, handle: RunHandle, ring: export.FrameRing, layers: tup
                 ("ckpt", "Checkpoint", ":material/save:", "application/zip")]):
             col.download_button(label, data=files[kind], file_name=files["stem"] + "." + kind, mime=mime,
                                 icon=icon, on_click="ignore", width="stretch", key=f"{ns}.dl_{kind}")
-    _gif_section(ns, ring, layers, snap)
 
 
 def prepare_files(handle: RunHandle, layers: tuple, raw_points) -> dict:
@@ -163,7 +165,7 @@ def _checkpoint(handle: RunHandle, raw_points) -> bytes:
     return checkpoint.pack_checkpoint(handle.save(), handle.config, raw_points if custom else None)
 
 
-def _gif_section(ns: str, ring: export.FrameRing, layers: tuple, snap: dict) -> None:
+def _gif_section(ns: str, handle: RunHandle, ring: export.FrameRing, layers: tuple) -> None:
     st.markdown("**Animated GIF** of the training so far (up to 120 frames spread over the whole run).")
     c1, c2 = st.columns(2)
     seconds = c1.select_slider("Length (s)", GIF_SECONDS, value=5, key=f"{ns}.gif_seconds")
@@ -181,7 +183,7 @@ def _gif_section(ns: str, ring: export.FrameRing, layers: tuple, snap: dict) -> 
             bar.progress(1.0, text=f"{len(frames)} frames, steps {frames[0]['gen_steps']:,} to "
                                    f"{frames[-1]['gen_steps']:,}: {len(data) / 1e6:.1f} MB in "
                                    f"{time.monotonic() - t0:.1f} s.")
-            name = export.file_stem(snap["config"], frames[-1]["gen_steps"]) + ".gif"
+            name = export.file_stem((handle.snapshot() or {}).get("config", {}), frames[-1]["gen_steps"]) + ".gif"
             st.session_state[f"{ns}.gif"] = (data, name)
     made = st.session_state.get(f"{ns}.gif")
     if made:
