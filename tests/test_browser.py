@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
+from appserver import CHROMIUM, app_server  # noqa: E402
 
 from wgan_core.engine.config import LRS  # noqa: E402
 from wgan_core.presets import PRESETS  # noqa: E402
@@ -29,13 +29,6 @@ def app():
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def open_page(browser, url):

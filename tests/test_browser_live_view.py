@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
+from appserver import CHROMIUM, app_server  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
 VIEW = ".em-live-view"
@@ -55,13 +55,6 @@ def app():
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def open_view(browser, url, width=1400, height=900, dpr=1, sent=None):

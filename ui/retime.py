@@ -44,22 +44,20 @@ def _context():
 def retime(seconds: float, fragment_id: str | None = None) -> bool:
     """From now on, rerun the fragment that is running (or the fragment ``fragment_id`` of this page, e.g.
     one a click in another fragment should wake) every ``seconds``. False: not possible here."""
-    here = current_fragment()
-    ctx = here[0] if here else _context()
-    fid = fragment_id or (here[1] if here else None)
-    if ctx is None or not fid:
-        return False
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    msg = ForwardMsg()
-    msg.auto_rerun.interval = float(seconds)
-    msg.auto_rerun.fragment_id = fid
-    ctx.enqueue(msg)
-    return True
+    def fill(msg, fid: str) -> None:
+        msg.auto_rerun.interval = float(seconds)
+        msg.auto_rerun.fragment_id = fid
+    return _send(fill, fragment_id)
 
 
 def stop(fragment_id: str | None = None) -> bool:
     """Stop the running fragment's timer (or that of ``fragment_id``); it runs again with the next page
     run, or when `retime` wakes it. False: not possible here."""
+    return _send(lambda msg, fid: msg.stop_auto_rerun.fragment_ids.append(fid), fragment_id)
+
+
+def _send(fill, fragment_id: str | None) -> bool:
+    """A message to the browser about the running fragment (or ``fragment_id``); False: not possible here."""
     here = current_fragment()
     ctx = here[0] if here else _context()
     fid = fragment_id or (here[1] if here else None)
@@ -67,6 +65,6 @@ def stop(fragment_id: str | None = None) -> bool:
         return False
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     msg = ForwardMsg()
-    msg.stop_auto_rerun.fragment_ids.append(fid)
+    fill(msg, fid)
     ctx.enqueue(msg)
     return True

@@ -64,6 +64,11 @@ class Slot:
     exact_every: float = 0.0           # at most one exact W1 per this many seconds (0: the worker's interval)
 
 
+def _average(costs: dict, key: tuple, seconds: float) -> None:
+    """costs[key] <- an exponential moving average of the measured ``seconds`` (the first one as it is)."""
+    costs[key] = 0.7 * costs[key] + 0.3 * seconds if key in costs else seconds
+
+
 class Scheduler:
     def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.5):
         self.slots: dict[str, Slot] = {}
@@ -153,10 +158,9 @@ class Scheduler:
             log.exception("a burst of %d runs failed; they are paused", len(slots))
             failed = True
         if "first" in timing:
-            ema = lambda d, k, v: d.__setitem__(k, 0.7 * d[k] + 0.3 * v if k in d else v)
-            ema(self.first_cost, key, timing["first"])
+            _average(self.first_cost, key, timing["first"])
             if n > 1:
-                ema(self.step_cost, key, timing["rest"] / (n - 1))
+                _average(self.step_cost, key, timing["rest"] / (n - 1))
         for s in slots:
             if s.speed > 0:
                 s.budget -= n
