@@ -3,11 +3,9 @@
 --mix (issue #14): 30 students over the live pages, arriving over --ramp s (default
 15): 12 on Train live (classroom preset), 8 on Compare (gan, wgan-clip, wgan-gp),
 5 on Images, 5 on Why GANs fail (its two runs). Each presses its page's Start /
-Play; "loads and starts" is timed from its arrival to the first frame of training
-(Images: the first new digits picture after Start, downloaded as an <img> would).
-Over the window every live view counts its distinct frames per second; the Images
-page has no frames, so its snapshots are the new digits pictures it shows (a new
-picture URL at the picture's place, loaded). Train live and Images students move a
+Play; "loads and starts" is timed from its arrival to the first frame of training.
+Over the window every live view counts its distinct frames per second (Images: its
+view's frames are the 64 digits of each snapshot). Train live and Images students move a
 live slider once (Train live: answered when the side panel shows the worker applied
 it; Images: when the page run with the new URL value finished), and everyone pauses.
 
@@ -138,7 +136,6 @@ async def mix(url: str, pid: int, args) -> bool:
         if r["problem"] or (isinstance(r["control"], dict) and r["control"]["answer_s"] == INF) or r["pause_s"] == INF:
             print(f"  {r['page']}: {r['problem'] or 'unanswered'}; control {r['control']}; pause {r['pause_s']}")
     checks.append((peak < MAX_MEMORY_GB * 2**30, f"peak memory {peak / 2**30:.2f} GB < {MAX_MEMORY_GB:g} GB"))
-    print("Images: snapshots/s = new digits pictures shown per second; Images has no generator-step figure here.")
     return print_verdict(f"Targets (issue #14), load average {load0[0]:.2f} at the start:", checks)
 
 

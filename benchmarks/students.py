@@ -27,14 +27,14 @@ class Page:
     name: str           # the URL path
     query: str
     start: str          # its start button's label (Pause while it trains)
-    views: int          # live views (0: Images, whose pictures are counted instead)
+    views: int          # live views (0: a page whose pictures are counted instead: none now)
     control: str = ""   # a live slider: label
     url_key: str = ""   # ... and its URL parameter
 
 
 TRAIN = Page("train_live", "preset=classroom-gp", PLAY, 1, "Critic learning rate", "lr_c")
 COMPARE = Page("compare", "methods=gan,wgan-clip,wgan-gp", START, 3)
-IMAGES = Page("images", "", START, 0, "Learning rate (critic and generator)", "lr")
+IMAGES = Page("images", "", START, 1, "Learning rate (critic and generator)", "lr")
 WHY = Page("why_gans_fail", "", START, 2)
 
 

@@ -276,11 +276,8 @@ def _frame_heads(data: bytes) -> list[tuple[int, int, int, int]]:
     off = wire.PAYLOAD_HEAD.size + H + (-H % 8) + 4 * R + (-(4 * R) % 8)
     out = []
     for _ in range(k):
-        head = wire.FRAME_HEAD.unpack_from(data, off)
-        if head[0] != wire.FRAME_MAGIC:
-            raise ValueError("bad frame magic")
-        length = head[1]
-        out.append((head[8], head[7], head[9], length))
+        run, serial, steps, length = wire.frame_head(data, off)
+        out.append((run, serial, steps, length))
         off += length + (-length % 8)
     return out
 

@@ -1,7 +1,7 @@
 """Images: the same WGAN-GP, on pictures of handwritten digits: 8x8 ones shipped, or 28x28 MNIST of your own."""
 import streamlit as st
 
-from ui import mnist_source, quiz, run_view, session, state, vega
+from ui import live_view, mnist_source, quiz, run_view, session, state, vega
 from wgan_core import presets
 from wgan_core.engine.config import TrainConfig
 from wgan_core.files import mnist
@@ -24,6 +24,7 @@ STATE = state.PageState(NS, {
 k = lambda name: f"{NS}.{name}"        # noqa: E731  widget key of a URL parameter
 
 STATE.load()
+live_view.load()
 if not st.session_state.get(k("primed")):        # a link naming a preset: its lr, lambda, n_critic unless given
     first = PRESETS[st.session_state[k("preset")]].config
     for name, v in (("lr", first.lr_c), ("lam", first.lam), ("n_critic", first.n_critic)):
@@ -113,9 +114,12 @@ b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing 
 b[1].button("Reset", icon=":material/restart_alt:", width="stretch", help="A fresh run with the same settings and seed.",
             on_click=act, args=("reset",))
 pace = session.pace()
-# One picture per fragment run (drawn here, once per snapshot): a short tick, the server's floor under load.
-tick = run_view.tick_for(playing, 2 * pace.min_tick(), run_view.awake(NS, (handle, k("view"))), base=0.2)
+VIEW = k("view")
+# The browser plays every snapshot's pictures (frames of ink bytes, ui/live_view); a fragment run hands it the
+# new ones a few times a second, less often under the server's load.
+tick = run_view.tick_for(playing, pace.min_tick(), run_view.awake(NS, (handle, VIEW)))
 slow = None if tick is None else max(1.0, 4 * tick)          # the numbers and charts
+run_view.full_run(VIEW)
 
 
 QUESTION = questions.for_page("images")["digits-1000"]
@@ -134,26 +138,25 @@ if st.session_state.pop(k("play_after"), False):
 
 @st.fragment(run_every=tick)
 def pictures() -> None:
-    """The 64 generated digits of the newest snapshot (its picture and score are made once per snapshot)."""
+    """The 64 generated digits: every snapshot's, played by the browser (`run_view.show`); their quality
+    is scored here about once a second (`im.Tracker`)."""
     handle.seen()
     err = handle.error()
     if err:
         st.error(err)
-    snap, shown = handle.snapshot(), st.session_state.setdefault(k("shown"), im.Tracker())
-    if snap is None or not shown.update(snap, pics):    # no snapshot yet, or a late one of the run before
-        st.info("Starting the run…")
-        return
+    with session.guard("The live pictures"):
+        snap = run_view.show(handle, VIEW, layers=(), interval=tick or 1.0, pictures=True)
     pace.ran(handle.rid if handle.playing else None)
-    if tick is not None and not (handle.playing or run_view.awake(NS, (handle, k("view")))):
-        run_view.stop_timer()           # paused: stop the timer
+    if tick is not None and not (handle.playing or run_view.awake(NS, (handle, VIEW))):
+        run_view.stop_timer()           # paused, and the browser has the newest pictures: stop the timer
+    shown = st.session_state.setdefault(k("shown"), im.Tracker())
+    if snap is None or not shown.update(snap, pics):    # no snapshot yet, or a late one of the run before
+        return
     st.session_state[k("gen_steps")] = snap["gen_steps"]
     if snap["status"] == "diverged":
         st.error(snap["message"])
         if st.button("Resume", type="primary"):
             handle.resume()
-    st.image(shown.png, width="stretch")
-    st.caption(f"64 generated digits at step {snap['gen_steps']:,}. Each cell always shows the same noise z, so "
-               "what changes is learning.")
 
 
 @st.fragment(run_every=slow)
@@ -186,6 +189,8 @@ def numbers() -> None:
 left, right = st.columns([1.12, 1], gap="medium")
 with left:
     pictures()
+    st.caption("64 generated digits, as the run makes them (your browser plays every snapshot). Each cell always "
+               "shows the same noise z, so what changes is learning.")
     st.image(pics.real_png, width="stretch")
     st.caption("Real held-out digits, one of each class, for comparison.")
 with right:

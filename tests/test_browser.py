@@ -119,6 +119,36 @@ def test_the_view_fits_a_phone_and_fills_a_projector(app, browser, width, height
     page.close()
 
 
+# The digits grid on the canvas: the share of dark (ink) and of mid-grey (gap) pixels, and a hash.
+DIGITS = """() => { const v = document.querySelector('.em-live-view'), c = v.querySelector('canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let dark = 0, gap = 0, h = 0;
+  for (let i = 0; i < d.length; i += 4) { if (d[i + 3] && d[i] < 128) dark++; if (d[i + 3] && d[i] === 190) gap++;
+    if (i % 388 === 0) h = (h * 31 + d[i]) | 0; }
+  const chips = [...v.querySelectorAll('.em-chip')].filter((b) => !b.hidden).length;
+  return {dark: dark / (d.length / 4), gap: gap / (d.length / 4), h, chips, serial: +v.dataset.serial}; }"""
+
+
+def test_images_plays_every_snapshots_digits_in_the_browser(app, browser):
+    """Images: the pictures are frames the canvas plays (no PNG per fragment run): new snapshots keep coming,
+    the grid shows ink on white tiles between grey gaps, and Pause stops them."""
+    page = open_page(browser, f"{app}/images")
+    page.wait_for_selector(VIEW, timeout=60000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(f"() => Number(document.querySelector('{VIEW}').dataset.serial) > 3", timeout=60000)
+    a = page.evaluate(DIGITS)
+    page.wait_for_timeout(2000)
+    b = page.evaluate(DIGITS)
+    assert b["serial"] >= a["serial"] + 6, (a, b)                       # several snapshots a second
+    assert b["h"] != a["h"] and b["chips"] == 0                         # the pictures change; no layer chips
+    assert 0.01 < b["dark"] < 0.6 and 0.01 < b["gap"] < 0.3, b
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Start").wait_for(timeout=20000)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / "images_playing.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
 def test_a_bad_link_gets_a_note_not_a_traceback(app, browser):
     page = open_page(browser, f"{app}/train_live?lr_c=nan&width=-3&loss=%3Cscript%3E&preset=nope")
     page.wait_for_selector('[data-testid="stAlert"]', timeout=60000)

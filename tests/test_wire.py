@@ -157,3 +157,47 @@ def test_bad_payloads_raise_value_error():
         wire.decode_payload(b"EMF1" + bytes(100))
     with pytest.raises(ValueError, match="frame"):
         wire.decode_frame(b"EMP1" + bytes(100))
+
+
+def test_a_pictures_frame_round_trips_within_half_a_level():
+    rng = np.random.default_rng(5)
+    pics = rng.uniform(-0.3, 1.3, (64, 8, 8))                       # the generator is unbounded: clipped
+    pics[0, 0, 0], pics[1, 2, 3], pics[2, 0, 1] = np.nan, np.inf, -np.inf
+    b = wire.encode_pictures(serial=9, run=4, t=77.5, gen_steps=1234, status="diverged", pictures=pics)
+    assert len(b) == wire.PICTURES_HEAD.size + 64 * 64 == 4136          # as the module doc says
+    d = wire.decode_frame(b)
+    assert (d["kind"], d["serial"], d["run"], d["t"], d["gen_steps"], d["status"]) == (
+        "pictures", 9, 4, 77.5, 1234, "diverged")
+    want = np.clip(np.nan_to_num(pics, nan=0.0, posinf=0.0, neginf=0.0), 0, 1)   # not finite: paper
+    assert d["pictures"].shape == (64, 8, 8) and np.abs(d["pictures"] - want).max() <= 0.5 / 255 + 1e-7
+    assert wire.frame_head(b) == (4, 9, 1234, 4136)
+    mnist = wire.encode_pictures(serial=1, run=1, t=0.0, pictures=np.zeros((64, 28, 28)))
+    assert len(mnist) == 50216
+
+
+def test_payloads_carry_pictures_frames_and_heads_read_either_kind():
+    pics = wire.encode_pictures(serial=2, run=7, t=1.0, gen_steps=5, pictures=np.full((3, 5, 5), 0.5))   # 75 B: padded
+    points = wire.encode_frame(**snapshot(n=10, g=4, na=2))
+    p = wire.encode_payload({"pictures": True}, [pics, points, pics])
+    d = wire.decode_payload(p)
+    assert [f["kind"] for f in d["frames"]] == ["pictures", "points", "pictures"]
+    assert np.allclose(d["frames"][2]["pictures"], 128 / 255) and d["header"] == {"pictures": True}
+    assert wire.frame_head(points) == (3, 7, 4321, len(points))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 8, 8)), np.zeros((2, 8, 7)), np.zeros((257, 4, 4)),
+                                 np.zeros((2, 65, 65)), np.zeros((2, 1, 1)), np.zeros((64, 64))])
+def test_a_pictures_frame_refuses_bad_shapes(bad):
+    with pytest.raises(ValueError, match="pictures"):
+        wire.encode_pictures(serial=1, run=1, t=0.0, pictures=bad)
+
+
+def test_a_corrupt_pictures_frame_is_refused():
+    b = bytearray(wire.encode_pictures(serial=1, run=1, t=0.0, pictures=np.zeros((4, 4, 4))))
+    with pytest.raises(ValueError, match="corrupt"):
+        wire.decode_frame(bytes(b[:-10]))
+    b[32] = 9                                                          # no such status
+    with pytest.raises(ValueError, match="corrupt"):
+        wire.decode_frame(bytes(b))
+    with pytest.raises(ValueError, match="frame"):
+        wire.frame_head(b"XXXX" + bytes(60))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import streamlit as st
 
 from ui import retime
@@ -46,12 +47,13 @@ def full_run(key: str) -> None:
 
 
 def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: bool = False,
-         height: int | None = None) -> dict | None:
+         height: int | None = None, pictures: bool = False) -> dict | None:
     """Feed the view ``key`` with the run's frames newer than those of its payload before last; returns the
     snapshot. Every frame goes out in two payloads in a row (the browser drops the copy): Streamlit may
     drop a fragment run's output when several fragments' timers fire together, and a frame lost that way
     would never be drawn. ``{key}.sent`` is (run, newest version sent, newest version of the payload
-    before)."""
+    before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`); the view
+    lays out a grid of them even before the first one comes."""
     snap = handle.snapshot()
     run = snap.get("serial") if snap else None
     sent_run, newest, before = st.session_state.get(f"{key}.sent", (None, 0, 0))
@@ -59,7 +61,8 @@ def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: boo
     real = None
     if snap is not None and (sent_run != run or st.session_state.pop(f"{key}.resend", False)):
         real = snap.get("real")
-    header = {"layers": list(layers), "interval": interval}
+        real = real if real is not None and np.ndim(real) == 2 and np.shape(real)[1] == 2 else None  # pictures: none
+    header = {"layers": list(layers), "interval": interval, **({"pictures": True} if pictures else {})}
     if snap is not None and snap["status"] != "ok":
         header["message"] = snap.get("message", "")
     live_view(wire.encode_payload(header, [f for _, f in frames], real=real), key=key, presenter=presenter,

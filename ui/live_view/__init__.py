@@ -1,9 +1,9 @@
 """The live training view, drawn in the browser: a canvas that plays snapshots as they arrive.
 
 The server sends compact binary payloads (``wgan_core.engine.wire``); the browser
-decodes them, queues the frames by their training time ``t``, plays them a fixed
-delay behind the training clock, tweens between them at display rate and draws the
-layers of ``wgan_core.draw.render`` (critic heatmap, contours, manifold, real and
+decodes them (points frames, or pictures frames for a run on pictures), queues the
+frames by their training time ``t``, plays them a fixed delay behind the training clock,
+tweens between them at display rate and draws the layers of ``wgan_core.draw.render`` (critic heatmap, contours, manifold, real and
 generated points, generator-step arrows, transport plan). Layer chips toggle layers
 locally (no script run) and mirror them into the URL's ``layers`` parameter.
 
@@ -26,6 +26,8 @@ Payload header fields (all optional):
 ``real_run``  the run id the payload's ``real`` points belong to (default: the run of the
               payload's last frame)
 ``fps``       cap on repaints per second while tweening (default: display rate)
+``pictures``  true: the frames are pictures (``wire.encode_pictures``, the Images page), drawn as
+              a grid of them, blended between snapshots, with no layer chips
 ``presenter``, ``height``  set by ``live_view`` from its arguments
 
 The DOM (``div.em-live-view``) carries ``data-serial`` (the frame on screen), ``data-run``,

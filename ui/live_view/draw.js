@@ -270,3 +270,52 @@ function emPaint(ctx, L, s, on, scratch, dpr) {
   ctx.restore();
   emAxes(ctx, L, e);
 }
+
+// ---------------------------------------------------------------- pictures (the Images page)
+// A grid of n pictures (8 a row), each side x side pixels with a white margin of one pixel, 1-px grey
+// gaps between tiles (as wgan_core.lessons.images.grid_image). Pixels are scaled by a whole number of
+// device pixels, so every pixel of a digit stays a crisp square.
+const EM_PIC_COLS = 8, EM_PIC_GAP = 190;
+
+function emPictureLayout(W, maxH, n, side, dpr) {
+  const cols = Math.min(EM_PIC_COLS, Math.max(1, n)), rows = Math.ceil(Math.max(1, n) / cols), cell = side + 2;
+  const iw = cols * (cell + 1) + 1, ih = rows * (cell + 1) + 1;
+  const s = Math.max(1, Math.floor(Math.min((W * dpr) / iw, (maxH * dpr) / ih)));
+  const w = (iw * s) / dpr, h = (ih * s) / dpr;
+  return { pictures: true, cols, rows, cell, iw, ih, w, h, x0: Math.max(0, Math.floor((W - w) / 2)), y0: 0, H: Math.ceil(h) };
+}
+
+// Frames a and b (the next one) blended by w: the ink moves smoothly between snapshots.
+function emPaintPictures(ctx, L, a, b, w, scratch, dpr) {
+  const { n, side } = a, size = side * side;
+  if (!scratch.pic || scratch.pic.width !== L.iw || scratch.pic.height !== L.ih) {
+    scratch.pic = document.createElement("canvas");
+    scratch.pic.width = L.iw; scratch.pic.height = L.ih;
+    scratch.picCtx = scratch.pic.getContext("2d");
+    scratch.picImg = scratch.picCtx.createImageData(L.iw, L.ih);
+  }
+  const img = scratch.picImg, d = img.data, mix = b && b !== a && b.n === n && b.side === side && w > 0;
+  for (let k = 0; k < d.length; k += 4) { d[k] = d[k + 1] = d[k + 2] = EM_PIC_GAP; d[k + 3] = 255; }
+  for (let i = 0; i < n && i < L.cols * L.rows; i++) {
+    const r = Math.floor(i / L.cols), c = i % L.cols;
+    const x0 = 1 + c * (L.cell + 1), y0 = 1 + r * (L.cell + 1);
+    for (let y = 0; y < L.cell; y++) {
+      for (let x = 0; x < L.cell; x++) {
+        let v = 0;
+        if (y > 0 && x > 0 && y <= side && x <= side) {
+          const q = i * size + (y - 1) * side + (x - 1);
+          v = a.ink[q];
+          if (mix) v += (b.ink[q] - v) * w;
+        }
+        const k = 4 * ((y0 + y) * L.iw + x0 + x), g = 255 - v;
+        d[k] = d[k + 1] = d[k + 2] = g;
+      }
+    }
+  }
+  scratch.picCtx.putImageData(img, 0, 0);
+  const c = ctx.canvas;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch.pic, Math.round(L.x0 * dpr), 0, Math.round(L.w * dpr), Math.round(L.h * dpr));
+}

@@ -195,9 +195,19 @@ class EmView {
     if (!W) return;
     const ext = this.current ? this.current.extent : [-1, 1, -1, 1];
     const rootH = this.fixed ? this.root.clientHeight : 0, presenter = !!this.header?.presenter;
-    const key = [W, dpr, ext, rootH, this.fixed, window.innerHeight, presenter].join("|");
+    const pic = this.pictures() ? (this.current?.kind === "pictures" ? this.current : { n: 64, side: 8 }) : null;
+    const key = [W, dpr, ext, rootH, this.fixed, window.innerHeight, presenter, pic && [pic.n, pic.side]].join("|");
     if (key === this.size) return;
     this.size = key;
+    if (pic) {                                               // the Images page: a grid of pictures
+      const avail = this.fixed ? Math.max(160, rootH - this.legend.offsetHeight - 6)
+        : Math.max(240, window.innerHeight - this.legend.offsetHeight - 48);
+      this.L = emPictureLayout(W, avail, pic.n, pic.side, dpr);
+      this.legend.style.paddingLeft = this.L.x0 + "px";
+      this.legend.style.paddingRight = "";
+      this.setCanvas(W, dpr);
+      return;
+    }
     const family = getComputedStyle(this.root).fontFamily || "sans-serif";
     for (let pass = 0; pass < 2; pass++) {                   // the legend's height depends on its padding
       const legendH = this.legend.offsetHeight, avail = Math.max(160, rootH - legendH - 6);
@@ -211,6 +221,10 @@ class EmView {
       this.legend.style.paddingLeft = align ? this.L.x0 + "px" : "";
       this.legend.style.paddingRight = align ? Math.max(0, W - this.L.x0 - this.L.w - 40) + "px" : "";
     }
+    this.setCanvas(W, dpr);
+  }
+
+  setCanvas(W, dpr) {
     this.dpr = dpr;
     this.canvas.style.width = W + "px";
     this.canvas.style.height = this.L.H + "px";
@@ -219,22 +233,33 @@ class EmView {
     this.repaint();
   }
 
+  pictures() {                                              // frames of pictures (or the header says they come)
+    return this.current ? this.current.kind === "pictures" : !!this.header?.pictures;
+  }
+
   paint(s, key, now) {
-    if (s && (!this.current || s.a.extent.some((v, i) => v !== this.current.extent[i]))) {
+    if (s && (!this.current || s.a.kind !== this.current.kind || s.a.N !== this.current.N
+      || s.a.extent.some((v, i) => v !== this.current.extent[i]))) {
       this.current = s.a;
       this.size = "";
       this.relayout();
     }
     if ((window.devicePixelRatio || 1) !== this.dpr) { this.size = ""; this.relayout(); }
     if (!this.L) return;
-    const st = s ? this.state(s) : null;
-    for (const [name, chip] of Object.entries(this.chips)) {
-      const have = !st || { critic: st.grid, contours: st.grid, arrows: st.arrows, manifold: st.manifold,
-        transport: st.plan && st.real, real: st.real, fake: true }[name];
-      chip.hidden = !have;
-    }
     const t0 = performance.now();
-    emPaint(this.ctx, this.L, st, this.on || new Set(EM_DEFAULT_ON), this.scratch, this.dpr);
+    if (this.L.pictures) {
+      for (const chip of Object.values(this.chips)) chip.hidden = true;
+      if (s && s.a.kind === "pictures") emPaintPictures(this.ctx, this.L, s.a, s.b, s.w, this.scratch, this.dpr);
+      else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    } else {
+      const st = s ? this.state(s) : null;
+      for (const [name, chip] of Object.entries(this.chips)) {
+        const have = !st || { critic: st.grid, contours: st.grid, arrows: st.arrows, manifold: st.manifold,
+          transport: st.plan && st.real, real: st.real, fake: true }[name];
+        chip.hidden = !have;
+      }
+      emPaint(this.ctx, this.L, st, this.on || new Set(EM_DEFAULT_ON), this.scratch, this.dpr);
+    }
     this.paintMs = 0.9 * (this.paintMs || 0) + 0.1 * (performance.now() - t0);   // data-paint-ms: for benchmarks
     this.paints += 1;
     this.dirty = false; this.lastKey = key; this.lastPaintAt = now;

@@ -25,13 +25,25 @@ function emPaddedBox(e) {
   return [e[0] - dx, e[1] + dx, e[2] - dy, e[3] + dy];
 }
 
+// A pictures frame (EMD1): n pictures of side x side ink bytes (0 paper .. 255 ink), kept as a view.
+function emDecodePictures(buf, off, dv) {
+  const n = dv.getUint16(28, true), side = dv.getUint16(30, true);
+  return {
+    kind: "pictures", t: dv.getFloat64(8, true), serial: dv.getUint32(16, true), run: dv.getUint32(20, true),
+    gen: dv.getUint32(24, true), n, side, N: n * side * side, status: EM_STATUS[dv.getUint8(32)] || "ok",
+    extent: [0, 1, 0, 1], ink: new Uint8Array(buf, off + 40, n * side * side),
+    G: 0, Na: 0, M: 0, P: 0, fake: null, grid: null, arrows: null, manifold: null, plan: null,
+  };
+}
+
 function emDecodeFrame(buf, off) {
   const dv = new DataView(buf, off);
   const magic = String.fromCharCode(dv.getUint8(0), dv.getUint8(1), dv.getUint8(2), dv.getUint8(3));
+  if (magic === "EMD1") return emDecodePictures(buf, off, dv);
   if (magic !== "EMF1") throw new Error("live view: not a frame at offset " + off);
   const extent = [0, 1, 2, 3].map((k) => dv.getFloat64(16 + 8 * k, true));
   const f = {
-    t: dv.getFloat64(8, true), extent, serial: dv.getUint32(48, true), run: dv.getUint32(52, true),
+    kind: "points", t: dv.getFloat64(8, true), extent, serial: dv.getUint32(48, true), run: dv.getUint32(52, true),
     gen: dv.getUint32(56, true), N: dv.getUint16(60, true), G: dv.getUint16(62, true),
     Na: dv.getUint16(64, true), M: dv.getUint16(66, true), P: dv.getUint16(68, true),
     status: EM_STATUS[dv.getUint8(70)] || "ok", grid: null, arrows: null, manifold: null, plan: null,

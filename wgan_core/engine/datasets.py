@@ -33,6 +33,8 @@ class Dataset:
     centers: np.ndarray | None = None          # (K, dim) mode centres, mixtures only
     std: float | None = None                   # per-coordinate std of each mode
     extent: tuple[float, float, float, float] | None = None   # fixed axes (xmin, xmax, ymin, ymax)
+    # pictures only: generated rows (n, dim) -> (n, side, side) in [0, 1] (0 paper, 1 ink), for the live view
+    pictures: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def has_modes(self) -> bool:
@@ -104,17 +106,35 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-def from_points(points: np.ndarray, name: str = "custom", label: str = "Your data") -> Dataset:
+def _square_side(dim: int) -> int:
+    side = math.isqrt(dim)
+    if side < 2 or side * side != dim:
+        raise ValueError(f"pictures need a square number of pixels, got {dim}")
+    return side
+
+
+def from_points(points: np.ndarray, name: str = "custom", label: str = "Your data", pixels: bool = False) -> Dataset:
     """A data set that resamples (with replacement) from a user's (N, d) array, standardised.
 
     The points are centred and divided by their overall standard deviation, so
-    the same learning rates work as for the built-in sets.
+    the same learning rates work as for the built-in sets. ``pixels``: the rows
+    are square pictures with pixels 0..255 (MNIST); the data set then maps
+    generated rows back to pictures (`Dataset.pictures`).
     """
     x = np.asarray(points, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2 or not np.isfinite(x).all():
         raise ValueError("points must be a finite (N, d) array with N >= 2")
-    x = x - x.mean(0)
-    x = x / max(float(x.std()), 1e-8)                       # centre first, then scale (offsets do not shrink)
+    mean = x.mean(0)
+    x = x - mean
+    s = max(float(x.std()), 1e-8)
+    x = x / s                                               # centre first, then scale (offsets do not shrink)
+    to_pictures = None
+    if pixels:
+        side = _square_side(x.shape[1])
+
+        def to_pictures(v: np.ndarray) -> np.ndarray:
+            v = np.asarray(v, dtype=np.float64)
+            return np.clip((v * s + mean) / 255, 0, 1).reshape(len(v), side, side)
     data = torch.as_tensor(x, dtype=torch.float32)
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -126,7 +146,7 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
         lo, hi = x.min(0), x.max(0)
         c, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.15 + 0.1
         extent = _square(float(c[0]), float(c[1]), half)
-    return Dataset(name, label, sample, dim=x.shape[1], extent=extent)
+    return Dataset(name, label, sample, dim=x.shape[1], extent=extent, pictures=to_pictures)
 
 
 @functools.lru_cache(maxsize=1)
@@ -139,7 +159,13 @@ def digits() -> Dataset:
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
         idx = torch.randint(len(data), (n,), generator=gen, device=gen.device)
         return data.to(gen.device)[idx]
-    return Dataset("digits", "Handwritten digits 8x8", sample, dim=64)
+    return Dataset("digits", "Handwritten digits 8x8", sample, dim=64, pictures=_signed_pictures)
+
+
+def _signed_pictures(v: np.ndarray) -> np.ndarray:
+    """Rows of pixels in [-1, 1] (the shipped digits) -> pictures in [0, 1]."""
+    v = np.asarray(v, dtype=np.float64)
+    return np.clip((v + 1) / 2, 0, 1).reshape(len(v), _square_side(v.shape[1]), -1)
 
 
 def mnist() -> Dataset:

@@ -52,6 +52,25 @@ views of an ArrayBuffer that holds the payload at offset 0 (copy it first: see u
 Default frame (N 1000, G 48, Na 150, no manifold, no plan): 88 + 4000 + 2304 + 600 =
 6,992 bytes; with a 15 x 15 manifold 7,892; as the live view's (also a 400-point plan) 8,692.
 
+A *pictures frame* is one snapshot of a run on pictures (the Images page: 64 generated
+digits), drawn by the same view as a grid of pictures. Its ink is quantised to bytes:
+``code = round(255 * clip(x, 0, 1))`` for a pixel ``x`` in [0, 1] (0 = paper, 1 = ink;
+not finite = paper), so the round trip is within 1/510::
+
+    0    u8[4]     magic b"EMD1"
+    4    u32       byte length of this frame (header + pixels, before the payload's padding)
+    8    f64       t
+    16   u32       serial
+    20   u32       run id
+    24   u32       gen_steps
+    28   u16       n: pictures
+    30   u16       side: each picture is side x side
+    32   u8        status: 0 ok, 1 diverged
+    33   u8[7]     0 (reserved)
+    40   u8[n,side,side]  ink, row-major, padded to 4
+
+64 digits of 8 x 8: 40 + 4,096 = 4,136 bytes; of MNIST's 28 x 28: 50,216.
+
 Payload layout::
 
     0    u8[4]     magic b"EMP1"
@@ -71,8 +90,10 @@ import struct
 
 import numpy as np
 
-FRAME_MAGIC, PAYLOAD_MAGIC = b"EMF1", b"EMP1"
+FRAME_MAGIC, PAYLOAD_MAGIC, PICTURES_MAGIC = b"EMF1", b"EMP1", b"EMD1"
 FRAME_HEAD = struct.Struct("<4sId4dIIIHHHHHBBfffI")                       # 88 bytes, see module doc
+PICTURES_HEAD = struct.Struct("<4sIdIIIHHB7x")                            # 40 bytes
+MAX_PICTURES, MAX_SIDE = 256, 64
 PAYLOAD_HEAD = struct.Struct("<4sIII4d")                                  # 48 bytes
 STATUS = ("ok", "diverged")
 PAD_FRAC = 0.5              # points are quantised over the extent widened by this much each side
@@ -202,9 +223,53 @@ def encode_frame(*, serial: int, run: int, t: float, extent, fake, gen_steps: in
     return head + body
 
 
+def encode_pictures(*, serial: int, run: int, t: float, pictures, gen_steps: int = 0, status: str = "ok") -> bytes:
+    """One snapshot of a run on pictures as bytes (the pictures frame of the module doc): ``pictures``
+    (n, side, side), pixel values in [0, 1] (0 paper, 1 ink; clipped, not finite = paper). Raises ValueError
+    on malformed input."""
+    if not isinstance(t, (int, float, np.floating, np.integer)) or not np.isfinite(t):
+        raise ValueError(f"t must be a finite number of seconds, got {t!r}")
+    if status not in STATUS:
+        raise ValueError(f"status must be one of {STATUS}, got {status!r}")
+    p = _arr("pictures", pictures, lambda s: len(s) == 3 and 1 <= s[0] <= MAX_PICTURES and s[1] == s[2]
+             and 2 <= s[1] <= MAX_SIDE, f"(n, side, side), 1 <= n <= {MAX_PICTURES}, 2 <= side <= {MAX_SIDE}")
+    ink = np.rint(np.clip(np.nan_to_num(p, nan=0.0, posinf=0.0, neginf=0.0), 0, 1) * 255).astype(np.uint8)
+    body = ink.tobytes() + bytes(_pad(ink.size, 4))
+    head = PICTURES_HEAD.pack(PICTURES_MAGIC, PICTURES_HEAD.size + ink.size, float(t), _uint("serial", serial, 32),
+                              _uint("run", run, 32), _uint("gen_steps", gen_steps, 32), len(p), p.shape[1],
+                              STATUS.index(status))
+    return head + body
+
+
+def frame_head(b, off: int = 0) -> tuple[int, int, int, int]:
+    """(run, serial, gen_steps, byte length) of the frame (either kind) at ``off`` of ``b``, from its header."""
+    magic = bytes(b[off:off + 4])
+    if magic == FRAME_MAGIC:
+        _, length, _, *_, serial, run, gen_steps = FRAME_HEAD.unpack_from(b, off)[:10]
+        return run, serial, gen_steps, length
+    if magic == PICTURES_MAGIC:
+        _, length, _, serial, run, gen_steps, *_ = PICTURES_HEAD.unpack_from(b, off)
+        return run, serial, gen_steps, length
+    raise ValueError(f"not an Earthmover frame at offset {off} (magic {magic!r})")
+
+
+def _decode_pictures(b: memoryview) -> dict:
+    if len(b) < PICTURES_HEAD.size:
+        raise ValueError("corrupt pictures frame: too short")
+    _, length, t, serial, run, gen_steps, n, side, status = PICTURES_HEAD.unpack_from(b)
+    if length > len(b) or length != PICTURES_HEAD.size + n * side * side or status >= len(STATUS):
+        raise ValueError(f"corrupt pictures frame: length {length} of {len(b)} bytes, {n} x {side}^2, status {status}")
+    ink = np.frombuffer(b, np.uint8, n * side * side, PICTURES_HEAD.size).reshape(n, side, side)
+    return {"kind": "pictures", "serial": serial, "run": run, "t": t, "gen_steps": gen_steps,
+            "status": STATUS[status], "pictures": ink.astype(np.float32) / 255}
+
+
 def decode_frame(b: bytes) -> dict:
-    """The fields of ``encode_frame`` back, arrays as float32 (NaN where not finite; plan as int)."""
+    """The fields of ``encode_frame`` back, arrays as float32 (NaN where not finite; plan as int); a pictures
+    frame (``encode_pictures``) as {"kind": "pictures", ..., "pictures": (n, side, side) float32 in [0, 1]}."""
     b = memoryview(b)
+    if bytes(b[:4]) == PICTURES_MAGIC:
+        return _decode_pictures(b)
     if len(b) < FRAME_HEAD.size or bytes(b[:4]) != FRAME_MAGIC:
         raise ValueError("not an Earthmover frame (bad magic or too short)")
     (_, length, t, x0, x1, y0, y1, serial, run, gen_steps, N, G, Na, M, P, status, _, lo, hi, scale,
@@ -220,7 +285,7 @@ def decode_frame(b: bytes) -> dict:
         off += a.nbytes + _pad(a.nbytes, align)
         return a
 
-    out = {"serial": serial, "run": run, "t": t, "gen_steps": gen_steps, "status": STATUS[status],
+    out = {"kind": "points", "serial": serial, "run": run, "t": t, "gen_steps": gen_steps, "status": STATUS[status],
            "extent": extent, "fake": _dq_points(take("<u2", 2 * N).reshape(N, 2), box),
            "grid": None, "arrows": None, "manifold": None, "plan": None,
            "grid_lo": lo, "grid_hi": hi, "arrow_scale": scale}
@@ -256,8 +321,8 @@ def encode_payload(header: dict, frames: list[bytes], real=None) -> bytes:
     parts = [PAYLOAD_HEAD.pack(PAYLOAD_MAGIC, len(js), len(frames), R, *map(float, bbox)),
              js, bytes(_pad(len(js), 8)), rbytes, bytes(_pad(len(rbytes), 8))]
     for i, fr in enumerate(frames):
-        if not isinstance(fr, (bytes, bytearray)) or bytes(fr[:4]) != FRAME_MAGIC:
-            raise ValueError(f"frames[{i}] is not an encoded frame (use encode_frame)")
+        if not isinstance(fr, (bytes, bytearray)) or bytes(fr[:4]) not in (FRAME_MAGIC, PICTURES_MAGIC):
+            raise ValueError(f"frames[{i}] is not an encoded frame (use encode_frame or encode_pictures)")
         parts += [bytes(fr), bytes(_pad(len(fr), 8))]
     return b"".join(parts)
 

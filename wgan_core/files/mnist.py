@@ -87,7 +87,7 @@ class MnistData:
 def dataset(data: MnistData) -> datasets.Dataset:
     """The data set a run on ``data`` trains on, as the worker builds it from the pixels it is sent
     (standardised: `wgan_core.lessons.images.Standardised` maps its vectors back to pixels)."""
-    return datasets.from_points(data.pixels(), name="mnist", label="MNIST 28x28")
+    return datasets.from_points(data.pixels(), name="mnist", label="MNIST 28x28", pixels=True)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -255,17 +255,17 @@ def quality_spec(history: list[tuple[float, float, float]], real: float = 0.9, h
 # --------------------------------------------------------------------------- what the page shows of a snapshot
 
 class Tracker:
-    """The pictures of each snapshot (the first `GRID` of them), their quality at most once every `RESCORE_S`
-    seconds (a run's first snapshot at once; a snapshot carrying more than `GRID` pictures always: all of
-    them are scored, up to `image_quality.max_scored`), and the recognisable share's history. ``clock``:
-    seconds, injected for tests."""
+    """The quality of a run's generated pictures, measured at most once every `RESCORE_S` seconds (a run's
+    first snapshot at once; a snapshot carrying more than `GRID` pictures always: all of them are scored, up
+    to `image_quality.max_scored`), and the recognisable share's history. The pictures themselves travel to
+    the browser as frames (`wire.encode_pictures`) and are drawn there. ``clock``: seconds, injected for tests."""
 
     GRID = 64
 
     RESCORE_S = 1.0
 
     def __init__(self, clock=time.monotonic):
-        self.key, self.png, self.q, self.clock, self.scored_at = None, b"", None, clock, -math.inf
+        self.key, self.q, self.clock, self.scored_at = None, None, clock, -math.inf
         self.history: list[tuple[float, float, float]] = []          # (step, recognisable, its standard error)
 
     def update(self, snap: dict, pics: ImageSet) -> bool:
@@ -273,7 +273,7 @@ class Tracker:
         if snap["config"].get("data") != pics.name:
             return False
         key = (snap.get("serial"), snap.get("version"))
-        if key == self.key:
+        if key == self.key or snap.get("fake") is None:
             return True
         vectors, now = pics.to_vectors(snap["fake"]), self.clock()
         if (self.q is None or self.key is None or self.key[0] != key[0] or now - self.scored_at >= self.RESCORE_S
@@ -284,7 +284,7 @@ class Tracker:
             if not self.history or snap["gen_steps"] > self.history[-1][0]:
                 self.history.append((snap["gen_steps"], self.q["recognisable"], self.q["recognisable_se"]))
                 del self.history[:-400]
-        self.key, self.png = key, png(grid_image(vectors[: self.GRID]))
+        self.key = key
         return True
 
 

@@ -139,12 +139,12 @@ class Pool:
             self._replace(w)
 
     def _keep(self, rid: str, snap: dict) -> None:
-        """The newest snapshot of a run (with the last curves and real points it carried), and its last
+        """The newest snapshot of a run (with the last curves, real points and picture vectors it carried), and its last
         ``FRAMES_KEPT`` frames, for the views to play. A run the worker stopped leaves the admission."""
         snap["received"] = time.monotonic()
         old = self.snaps.get(rid)
         same_run = old is not None and old.get("serial") == snap.get("serial")
-        for key in ("curves", "real"):
+        for key in ("curves", "real", "fake"):          # fake: a run on pictures sends its vectors ~1/s
             if key not in snap and same_run and key in old:
                 snap[key] = old[key]
         frame = snap.get("frame")

@@ -234,7 +234,9 @@ class Scheduler:
         """What goes to the server: the snapshot's numbers, and for 2D data its arrays as one compact frame
         (`wire.encode_frame`, a few KB, drawn by the browser; the transport plan, 800 bytes, only when it is new). The run's
         real points go with its first snapshot only (they never change), the curves with full snapshots only
-        (about once a second; light snapshots have none: `snapshot_many` does not compute them)."""
+        (about once a second; light snapshots have none: `snapshot_many` does not compute them). A run on pictures
+        (its data set has `pictures`) sends them as a pictures frame (`wire.encode_pictures`), and their vectors
+        (for the page's quality figures) with full snapshots only."""
         s.version += 1
         s.last_snap, s.want_snap, first = now, False, not s.real_sent
         full = snap["metrics"]["exact_w1"] is not None
@@ -248,6 +250,12 @@ class Scheduler:
                 extent=snap["extent"], fake=snap.pop("fake"), grid=snap.pop("grid", None),
                 arrows=snap.pop("arrows", None), manifold=snap.pop("manifold"), plan=plan)
             snap.pop("grad_norms", None)
+        elif s.run.dataset.pictures is not None:          # pictures: 64 of them as bytes of ink (4 KB for digits)
+            snap["frame"] = wire.encode_pictures(
+                serial=s.version, run=s.serial, t=now, gen_steps=snap["gen_steps"], status=snap["status"],
+                pictures=s.run.dataset.pictures(snap["fake"]))
+            if not (full or first):                       # the page scores them about once a second: full ones
+                snap.pop("fake")
         if s.real_sent:                                   # the real points never change: sent once per run
             snap.pop("real", None)
         s.real_sent = True

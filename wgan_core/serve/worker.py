@@ -70,7 +70,9 @@ class Worker:
         restart sends ``reason="restarted"``, which the snapshots carry until the run is played again."""
         cfg = TrainConfig.from_dict(payload["config"])[0].validate()
         points = payload.get("points")
-        dataset = from_points(points) if points is not None else None
+        dataset = None
+        if points is not None:           # MNIST's rows are pictures: the view shows them as such
+            dataset = from_points(points, name=cfg.data, pixels=cfg.data == "mnist")
         old = self.sched.slots.get(rid)
         slot = Slot(rid, Run(cfg, dataset=dataset, device=payload.get("device")))
         self.serial += 1
