@@ -132,6 +132,14 @@ async def mix(url: str, pid: int, args) -> bool:
         if p is TRAIN:
             checks.append((min(steps) >= MIX_TARGET["steps"], f"{p.name}: slowest {min(steps):.1f} >= "
                                                               f"{MIX_TARGET['steps']:g} generator steps/s"))
+    for p, _ in MIX:
+        slow = max((r for r in rows if r["page"] == p.name and not r["problem"]), key=lambda r: r["started_s"],
+                   default=None)
+        if slow is not None:
+            print(f"  {p.name}: slowest start {slow['started_s']:.1f} s = files fetched {slow['fetched_s']:.1f} s, "
+                  f"page shown {slow['loaded_s'] - slow['fetched_s']:.1f} s later, "
+                  f"Start answered {slow['answered_s'] - slow['loaded_s']:.1f} s later, first training frame "
+                  f"{slow['started_s'] - slow['answered_s']:.1f} s after that")
     for r in rows:
         if r["problem"] or (isinstance(r["control"], dict) and r["control"]["answer_s"] == INF) or r["pause_s"] == INF:
             print(f"  {r['page']}: {r['problem'] or 'unanswered'}; control {r['control']}; pause {r['pause_s']}")

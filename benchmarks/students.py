@@ -92,12 +92,15 @@ async def sample_memory(pid: int, out: list, every: float = 1.0) -> None:
 # --------------------------------------------------------------------------- what a student does
 async def arrive(c: StreamlitClient, page: Page, delay: float, timeout: float, assets: bool = True) -> dict:
     """Arrive after ``delay`` s, load the page, press its start button, wait until a training snapshot is shown.
-    -> {"problem": "" or why not, "started_s": arrival to the first snapshot of training}."""
+    -> {"problem": "" or why not, "started_s": arrival to the first snapshot of training, and its phases from
+    arrival: "fetched_s" (the page's HTML and static files fetched), "loaded_s" (the start button shown),
+    "answered_s" (Pause shown)}."""
     await asyncio.sleep(delay)
     t = time.monotonic()
     try:
         if assets:
             await asyncio.wait_for(c.load_page(), timeout)
+        fetched = time.monotonic() - t
         await c.connect()
     except Exception as e:                                   # report it; one student must not crash the class
         return {"problem": f"connect failed: {e!r}", "started_s": float("inf")}
@@ -105,17 +108,19 @@ async def arrive(c: StreamlitClient, page: Page, delay: float, timeout: float, a
         return {"problem": f"no {page.start} button" + (f" ({c.stats.exceptions[-1][:90]})" if c.stats.exceptions else ""),
                 "started_s": float("inf")}
     pressed = time.monotonic()
+    phases = {"fetched_s": fetched, "loaded_s": pressed - t}
     if c.seen.get(page.start, 0) >= c.seen.get(PAUSE, 0):
         await c.click(page.start)
         if not await c.wait_for(lambda: c.seen.get(PAUSE, 0) > pressed, timeout):
             return {"problem": f"{page.start} not answered", "started_s": float("inf")}
+    phases["answered_s"] = time.monotonic() - t
     if page.views:
         ok = await c.wait_for(lambda: any(f[0] > pressed and f[4] > 0 for f in c.stats.frames[-3:]), timeout)
     else:
         ok = await c.wait_for(lambda: any(t1 > pressed for t1, _ in c.stats.images[-1:]), timeout)
     if not ok:
         return {"problem": "no training snapshot shown", "started_s": float("inf")}
-    return {"problem": "", "started_s": time.monotonic() - t}
+    return {"problem": "", "started_s": time.monotonic() - t, **phases}
 
 
 def _neighbour(options: tuple, value: float) -> str | None:

@@ -60,6 +60,28 @@ def test_time_is_shared_per_session_not_per_run():
     assert got.count("train-session") == 5 and got.count("compare-session") == 5
 
 
+def test_a_session_sharing_a_stack_with_others_still_gets_its_own_stacks_trained():
+    """Two sessions with one run each in stack A; a third with a run in A and one in B (Compare's WGAN-GP beside
+    Train live's, and its GAN). Turns per session starved B: the third session was always "served" by A's
+    bursts. Charged by their share, B gets its part: A's pairs pay a third of a burst, the third session's
+    time is split over its two stacks, so B trains once for every six bursts of A."""
+    from wgan_core.engine.trainer import Run, stack_key
+    sched = Scheduler(lambda rid, snap: None)
+    a, b = TrainConfig(batch=16, width=8, depth=1), TrainConfig(loss="gan", batch=16, width=8, depth=1)
+    for rid, cfg, owner in (("t1", a, "s1"), ("t2", a, "s2"), ("c1", a, "s3"), ("c2", b, "s3")):
+        sched.slots[rid] = Slot(rid, Run(cfg, device="cpu"), owner=owner, playing=True)
+    trained = []
+
+    def burst(key, slots, *_):
+        trained.append(key)
+        time.sleep(0.003)                                    # every burst costs about the same
+    sched._burst, sched._snapshots = burst, lambda now: None
+    for _ in range(35):
+        sched.turn()
+    key_b = stack_key(sched.slots["c2"].run)
+    assert 3 <= trained.count(key_b) <= 8, trained.count(key_b)          # 5 of 35 when bursts cost the same
+
+
 # --------------------------------------------------------------------------- costs
 def test_a_huge_network_is_refused_with_its_reason_and_a_large_one_goes_to_the_heavy_lane():
     huge = TrainConfig(width=512, depth=6, batch=1024, n_critic=20)

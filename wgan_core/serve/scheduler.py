@@ -1,9 +1,11 @@
 """Fair sharing of one worker process's core between many sessions' runs.
 
-The scheduler owns the runs of one worker. Each turn it picks the session
-(``Slot.owner``) served longest ago and its stack (runs that share
-`trainer.stack_key`) that has waited longest, trains every playing run of that
-stack for one *burst* of generator steps sized to take about ``burst_s`` seconds, then publishes a snapshot of each run whose last one is
+The scheduler owns the runs of one worker. Each turn it picks a stack (runs that
+share `trainer.stack_key`), the one whose neediest session (``Slot.owner``) has used
+the least of its share of training time (`_pick`), trains every playing run of that
+stack for one *burst* of generator steps sized to take about ``burst_s`` seconds,
+charges the burst's time to the sessions in the stack, each by its runs there
+(`_charge`), then publishes a snapshot of each run whose last one is
 older than its frame interval: its numbers, and its arrays as one compact frame
 (`wire`) that the browser draws; nothing is drawn here. Snapshots get a bounded
 share of the time (``snap_share``): with many runs the frame interval stretches
@@ -34,6 +36,7 @@ MAX_BURST_S = 0.1       # no burst holds the worker longer (controls and pauses 
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
 IDLE_PAUSE_S = float(os.environ.get("EARTHMOVER_IDLE_PAUSE_S", 180.0))   # pause a run nobody has looked at for this long
+SLACK_S = 0.2           # a session back from a pause may claim at most this much training time it missed
 FAILED_NOTE = "This run stopped because of an error in the training process (it was logged); press Reset."
 log = logging.getLogger("earthmover.scheduler")
 
@@ -81,6 +84,9 @@ class Scheduler:
         self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
         self.waited: dict[tuple, float] = {}         # stack key -> when it last trained
         self.served: dict[str, float] = {}          # owner (session) -> when one of its runs last trained
+        self.usage: dict[tuple, float] = {}         # (owner, stack key) -> training seconds charged (`_charge`)
+        self.stacks_of: dict[str, int] = {}         # owner -> how many stacks it trains now
+        self.vtime = 0.0                             # the least usage of a pair with runs to train (monotone)
 
     # -- one turn -------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -96,8 +102,20 @@ class Scheduler:
             self.waited[key] = now
             for s in groups[key]:
                 self.served[s.owner] = now
+            t0 = time.perf_counter()
             self._burst(key, groups[key], self._until_due(now))
+            self._charge(groups[key], time.perf_counter() - t0)
         self._snapshots(time.monotonic())
+
+    def _charge(self, slots: list[Slot], seconds: float) -> None:
+        """A stack's burst took ``seconds``: each session in it pays its runs' part of them, times the number
+        of stacks it trains (its time is split evenly between them): `_pick`."""
+        key, runs = stack_key(slots[0].run), {}
+        for s in slots:
+            runs[s.owner] = runs.get(s.owner, 0) + 1
+        for owner, k in runs.items():
+            pair = (owner, key)
+            self.usage[pair] = self.usage.get(pair, self.vtime) + seconds * k / len(slots) * self.stacks_of.get(owner, 1)
 
     def _until_due(self, now: float) -> float | None:
         """Seconds until the next playing run's snapshot is due: a burst ends then, so that frames leave at
@@ -111,15 +129,29 @@ class Scheduler:
         return max(min(due), 0.0) if due else None
 
     def _pick(self, groups: dict[tuple, list[Slot]]) -> tuple:
-        """Time is shared per session, not per run: the session served longest ago goes next, with its stack
-        served longest ago. The whole stack trains (other sessions' runs in it count as served too), so a
-        page with five runs of five objectives gets a burst per turn of the class, not five."""
-        stacks: dict[str, list[tuple]] = {}
+        """Time is shared per session, not per run. Each session's time is split evenly between the stacks it
+        trains, and each (session, stack) pair is charged its part of every burst of that stack (`_charge`);
+        the stack whose neediest pair has used the least goes next (ties: the one that waited longest). A page
+        with five runs of five objectives gets about as much time as a page with one run, and a stack that
+        twelve sessions share is served twelve sessions' worth (with turns per session, Compare's GAN and
+        WGAN-clip runs, whose sessions a shared WGAN-GP stack always "served", never trained). A new pair
+        starts at the least usage of the others; one back from a pause claims at most ``SLACK_S`` of the time
+        it missed."""
+        stacks: dict[str, int] = {}
+        pairs: dict[tuple, list[tuple]] = {}
         for key, slots in groups.items():
-            for s in slots:
-                stacks.setdefault(s.owner, []).append(key)
-        owner = min(stacks, key=lambda o: self.served.get(o, 0.0))
-        return min(stacks[owner], key=lambda k: self.waited.get(k, 0.0))
+            owners = list(dict.fromkeys(s.owner for s in slots))
+            pairs[key] = [(o, key) for o in owners]
+            for o in owners:
+                stacks[o] = stacks.get(o, 0) + 1
+        self.stacks_of = stacks
+        live = [p for ps in pairs.values() for p in ps]
+        for p in live:
+            self.usage[p] = max(self.usage.get(p, self.vtime), self.vtime - SLACK_S)
+        self.vtime = max(self.vtime, min(self.usage[p] for p in live))
+        if len(self.usage) > 4 * len(live) + 64:          # forget pairs of stacks that no longer train
+            self.usage = {p: self.usage[p] for p in live}
+        return min(groups, key=lambda k: (min(self.usage[p] for p in pairs[k]), self.waited.get(k, 0.0)))
 
     def _groups(self, now: float) -> dict[tuple, list[Slot]]:
         groups: dict[tuple, list[Slot]] = {}
@@ -270,6 +302,7 @@ class Scheduler:
         s = self.slots.pop(rid, None)
         if s is not None and not any(o.owner == s.owner for o in self.slots.values()):
             self.served.pop(s.owner, None)
+            self.usage = {p: u for p, u in self.usage.items() if p[0] != s.owner}
 
     def _pause_idle(self, now: float) -> None:
         for s in self.slots.values():
