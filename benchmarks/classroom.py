@@ -60,15 +60,19 @@ though a later one was (serials are consecutive)."""
 TARGETS = {30: {"snapshots": 8.0, "steps": 10.0, "control_s": 1.0},
            60: {"snapshots": 3.0, "steps": 0.0, "control_s": 2.0}}
 MAX_BYTES_PER_SNAPSHOT, MAX_MEMORY_GB = 8000, 4.0
+QUIET_MAX_S, QUIET_CORES = 120.0, 0.1      # before the class comes: the server's start-up jobs are done
 
 
 def address(i: int, one: bool) -> str:
     return "10.20.0.1" if one else f"10.20.{i // 200}.{i % 200 + 1}"
 
 
-async def warm_up(url: str, timeout: float) -> None:
+async def warm_up(url: str, timeout: float, pid: int | None = None) -> float:
     """One visit that trains until frames show, then leaves: the worker pool and the lazily imported
-    chart libraries then exist, so 'idle' memory is the server's resting state with its workers."""
+    chart libraries then exist, so 'idle' memory is the server's resting state with its workers. With the
+    server's ``pid``: then wait (at most QUIET_MAX_S) until its processes are quiet, i.e. the lesson jobs it
+    computes at start-up (ui/session.py: warm_jobs) are done, as on a server started before the class
+    came. Returns the seconds waited for that."""
     c = StreamlitClient(url, S.TRAIN.name, S.TRAIN.query, fetch_media=False, address="10.19.0.1")
     try:
         if not (await S.arrive(c, S.TRAIN, 0.0, timeout, assets=False))["problem"]:
@@ -77,6 +81,16 @@ async def warm_up(url: str, timeout: float) -> None:
             await asyncio.sleep(1)
     finally:
         await c.close()
+    t = time.monotonic()
+    if pid is not None:
+        last = S.cpu_seconds(pid)[1]
+        while time.monotonic() - t < QUIET_MAX_S:
+            await asyncio.sleep(1.0)
+            now = S.cpu_seconds(pid)[1]
+            if now - last < QUIET_CORES:
+                break
+            last = now
+    return time.monotonic() - t
 
 
 async def memory_after(pid: int, idle: int) -> tuple[int, float]:
@@ -91,8 +105,9 @@ async def memory_after(pid: int, idle: int) -> tuple[int, float]:
 async def classroom(url: str, pid: int, n: int, args) -> dict:
     rng = random.Random(n)
     load0 = os.getloadavg()
-    await warm_up(url, args.load_timeout)
-    await asyncio.sleep(3)
+    quiet = await warm_up(url, args.load_timeout, pid)
+    print(f"  N={n}: the server was quiet (start-up jobs done) {quiet:.0f} s after the warm-up visit", flush=True)
+    await asyncio.sleep(2)
     idle = rss_tree_bytes(pid)
     mem: list[int] = []
     sampler = asyncio.create_task(S.sample_memory(pid, mem))

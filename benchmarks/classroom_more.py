@@ -72,7 +72,8 @@ async def mix(url: str, pid: int, args) -> bool:
     pages = [p for p, k in MIX for _ in range(k)]
     rng.shuffle(pages)
     load0 = os.getloadavg()
-    await warm_up(url, args.load_timeout)
+    quiet = await warm_up(url, args.load_timeout, pid)
+    print(f"The server was quiet (start-up jobs done) {quiet:.0f} s after the warm-up visit.", flush=True)
     idle, mem = rss_tree_bytes(pid), []
     sampler = asyncio.create_task(sample_memory(pid, mem))
     clients = [StreamlitClient(url, p.name, p.query, fetch_media=p is IMAGES, address=f"10.40.0.{i + 1}", light=args.light)
@@ -243,7 +244,8 @@ async def upload_hostile(url: str, files: dict, out: dict, stop: asyncio.Event) 
 async def abuse(url: str, pid: int, args) -> bool:
     files = hostile_files()                           # built first: torch in this process would stall the clients
     load0 = os.getloadavg()
-    await warm_up(url, args.load_timeout)
+    quiet = await warm_up(url, args.load_timeout, pid)
+    print(f"The server was quiet (start-up jobs done) {quiet:.0f} s after the warm-up visit.", flush=True)
     idle, mem, log0 = rss_tree_bytes(pid), [], len(server_log(pid))
     pids0 = worker_pids(pid)
     sampler = asyncio.create_task(sample_memory(pid, mem))
