@@ -131,6 +131,11 @@ async def classroom(url: str, pid: int, n: int, args) -> dict:
                                         for c in clients))
     sampler.cancel()
     peak = max(mem + [rss_tree_bytes(pid)])
+    slowest = max((x, i) for i, x in enumerate(pause_each) if x is not None) if any(
+        x is not None for x in pause_each) else None
+    if slowest and slowest[0] != INF:
+        print(f"  N={n}: the slowest Pause ({slowest[0]:.2f} s), what its tab received after the click: "
+              f"{getattr(clients[slowest[1]], 'pause_trace', [])[:12]}", flush=True)
 
     window = t1 - t0
     per = []

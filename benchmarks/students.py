@@ -179,6 +179,7 @@ async def pause(c: StreamlitClient, page: Page, delay: float, timeout: float) ->
     t = time.monotonic()
     await c.click(PAUSE)
     ok = await c.wait_for(lambda: c.seen.get(page.start, 0) > t, timeout)
+    c.pause_trace = [(round(t1 - t, 3), e, d) for t1, e, d in c.trace if t1 >= t]    # where its time went
     return time.monotonic() - t if ok else float("inf")
 
 

@@ -167,17 +167,21 @@ class StreamlitClient(PageView):
         msg = rerun_message(query=self.query, page_hash=self.page_hash, page=self.page, widgets=widgets,
                             fragment_id=fragment_id, auto=auto, cached=self.cache.hashes(), url=url)
         self._had_session = False                 # the frontend's hasReceivedNewSession
-        self.trace.append((time.monotonic(), "rerun", fragment_id or [w.id[-12:] for w in widgets or []]))
+        self.trace.append((time.monotonic(), "rerun", [fragment_id[-8:]] + [w.id[-12:] for w in widgets or []]))
         await self.send(msg)
 
     # -- widgets ---------------------------------------------------------------------------
+    # A widget inside a fragment reruns that fragment only, as the frontend's WidgetStateManager does (it
+    # passes the element's fragment id along with the widget's new state).
     async def click(self, label: str) -> None:
-        await self.rerun([WidgetState(id=self.widgets[label].id, trigger_value=True)])
+        w = self.widgets[label]
+        await self.rerun([WidgetState(id=w.id, trigger_value=True)], fragment_id=w.fragment_id)
 
     async def set_select_slider(self, label: str, option: str) -> None:
-        state = WidgetState(id=self.widgets[label].id)
+        w = self.widgets[label]
+        state = WidgetState(id=w.id)
         state.string_array_value.data.append(option)
-        await self.rerun([state])
+        await self.rerun([state], fragment_id=w.fragment_id)
 
     async def upload(self, label: str, name: str, data: bytes, timeout: float = 60.0) -> int:
         """Upload one file into the file uploader ``label`` as the frontend does; returns the PUT's HTTP status
@@ -243,7 +247,7 @@ class StreamlitClient(PageView):
         kind, now = msg.WhichOneof("type"), time.monotonic()
         if kind == "delta":
             if msg.delta.WhichOneof("type") == "new_element":
-                self.element(msg.delta.new_element, tuple(msg.metadata.delta_path), now)
+                self.element(msg.delta.new_element, tuple(msg.metadata.delta_path), now, msg.delta.fragment_id)
         elif kind == "auto_rerun":
             self._auto_rerun(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
         elif kind == "stop_auto_rerun":

@@ -41,6 +41,7 @@ class Widget:
     label: str
     options: tuple = ()
     value: tuple = ()  # sliders: the server's value if it set one, else the default (not the user's choice)
+    fragment_id: str = ""   # the fragment it was drawn in ("" : the page's full run)
 
 
 @dataclass
@@ -128,8 +129,8 @@ class PageView:
         if not url.startswith("/"):
             self.stats.shown.append((now, url))
 
-    def element(self, el, path: tuple, now: float) -> None:
-        """Take one new element (its delta path, when it came)."""
+    def element(self, el, path: tuple, now: float, fragment_id: str = "") -> None:
+        """Take one new element (its delta path, when it came, the fragment that drew it)."""
         kind = el.WhichOneof("type")
         if kind == "bidi_component":
             got = live_payload(el.bidi_component, now, self.stats, self.light)
@@ -163,7 +164,7 @@ class PageView:
             label = getattr(sub, "label", "") or ""
             options = tuple(getattr(sub, "options", ()) or ())
             value = (tuple(sub.value) if sub.set_value else tuple(sub.default)) if kind == "slider" else ()
-            self.widgets[label] = Widget(kind, sub.id, label, options, value)
+            self.widgets[label] = Widget(kind, sub.id, label, options, value, fragment_id)
             self.seen[label] = now
 
 
