@@ -158,7 +158,11 @@ def live() -> None:
     else:
         train_view.toolbar(NS, handle, waiting, SPEEDS)
         left, right = st.columns([3, 2])
-    snap = None
+    # the numbers first: their few hundred bytes reach the browser before the view's frames (tens of KB),
+    # so "Training with ..." says a live change is in the training as soon as the worker has it
+    snap = None if waiting else handle.snapshot()
+    with right, session.guard("The numbers"):
+        side(snap)
     with left:
         if waiting:
             st.info("**Your own data** is chosen, but there are no points yet: draw some or upload a CSV "
@@ -168,10 +172,9 @@ def live() -> None:
             if err := handle.error():
                 st.error(err)
             with session.guard("The live view"):
-                snap = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
-                                     interval=ticks["view"] or run_view.VIEW_TICK)
-    with right, session.guard("The numbers"):
-        side(snap)
+                shown = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
+                                      interval=ticks["view"] or run_view.VIEW_TICK)
+                snap = shown if shown is not None else snap
     if snap is not None and ring.wants(snap["gen_steps"], run_key=snap.get("serial")):
         ring.add(handle.arrays(), run_key=snap.get("serial"))
     STATE.write_url({"speed": STATE["speed"]})                       # the speed is set in here

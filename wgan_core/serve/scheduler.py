@@ -95,6 +95,8 @@ class Scheduler:
 
     def turn(self) -> None:
         now = time.monotonic()
+        if any(s.want_snap for s in self.slots.values()):   # a command's answer (a live change, Pause) first,
+            self._snapshots(now)                              # not after another burst: ~40 ms sooner
         self._pause_idle(now)
         groups = self._groups(now)
         if groups:
