@@ -26,9 +26,8 @@ dozens of "students" fit in one asyncio loop without stealing the server's CPU
   component is decoded with ``wgan_core.engine.wire`` and each frame's view, run,
   serial and size recorded (``Stats.frames``): the browser plays every frame it
   receives, so distinct serials per second are the snapshots a student sees;
-* pictures (``st.image``, the Images page): a new ``/media/...`` URL at an element's
-  place is a new picture, fetched as a browser ``<img>`` would (keep-alive; only the
-  newest pending URL).
+* pictures (``st.image``): a new ``/media/...`` URL at an element's place is a new
+  picture, fetched as a browser ``<img>`` would (keep-alive; the newest pending URL).
 
 Use ``StreamlitClient`` from asyncio; see ``benchmarks/classroom.py``.
 """
@@ -60,7 +59,6 @@ from wsproto import (
 )
 
 PARALLEL = 6                # connections a browser opens to one host for a page's files (HTTP/1.1)
-
 __all__ = ["StreamlitClient", "Stats", "Widget"]
 
 
@@ -120,11 +118,10 @@ class StreamlitClient(PageView):
         return self.stats.page_load_s
 
     async def _fetch_all(self, assets: list[str], reader, writer) -> None:
-        """The static files over ``PARALLEL`` keep-alive connections (this one and more), as a browser fetches
-        a page's module preloads (Chromium: 6 connections per host over HTTP/1.1)."""
+        """The static files over ``PARALLEL`` keep-alive connections, as a browser fetches a page's module
+        preloads (Chromium: 6 connections per host over HTTP/1.1)."""
         todo = list(assets)
-
-        async def fetch(r, w) -> None:
+        async def fetch(r, w) -> None:  # noqa: E306
             while todo:
                 await http_request(r, w, self.host, self.port, "/" + todo.pop(0),
                                    headers="Accept: */*\r\nAccept-Encoding: gzip\r\n" + self._headers())
@@ -171,8 +168,7 @@ class StreamlitClient(PageView):
         await self.send(msg)
 
     # -- widgets ---------------------------------------------------------------------------
-    # A widget inside a fragment reruns that fragment only, as the frontend's WidgetStateManager does (it
-    # passes the element's fragment id along with the widget's new state).
+    # a widget inside a fragment reruns that fragment only, as in the frontend (it sends the element's fragment id)
     async def click(self, label: str) -> None:
         w = self.widgets[label]
         await self.rerun([WidgetState(id=w.id, trigger_value=True)], fragment_id=w.fragment_id)

@@ -59,6 +59,7 @@ if presenter:
 with st.sidebar:
     controls.preset_buttons(NS)
     controls.live_controls(NS)
+    applied = st.empty()                    # under the live controls: what the training uses (the worker's word)
     controls.structural_controls(NS, custom=own_data.points(NS) is not None)
 
 cfg = STATE.config()
@@ -73,7 +74,10 @@ if not waiting:
     if change == "restart" and st.session_state.get(f"{NS}.started"):
         st.toast("New run: objective, data, network or seed changed.", icon="🔄")
     elif change == "live":                                   # this run shows the training using it
-        handle.wait_applied()
+        if handle.wait_applied():
+            applied.caption("✓ Training with " + train_view.live_settings(handle.snapshot()["config"]))
+        else:
+            applied.caption("On its way to the training (the server is busy)…")
     st.session_state[f"{NS}.started"] = True
     if st.session_state.pop(f"{NS}.ask", None):              # "Run it" on a question: its preset, fresh, playing
         if change != "restart":

@@ -41,10 +41,15 @@ def test_a_waiting_run_that_leaves_is_forgotten():
 
 # --------------------------------------------------------------------------- fair shares in the worker
 def test_time_is_shared_per_session_not_per_run():
-    """A session with five runs in five stacks gets one burst per turn of the class, like a one-run session."""
+    """A session with five runs in five stacks gets as much time as a one-run session: as many bursts (of
+    equal cost here), each of its stacks a fifth of them."""
     sched = Scheduler(lambda rid, snap: None)
     turns = []
-    sched._burst = lambda key, slots, *_: turns.append({s.owner for s in slots})
+
+    def burst(key, slots, *_):
+        turns.append({s.owner for s in slots})
+        time.sleep(0.004)                                   # what the scheduler charges: the burst's time
+    sched._burst = burst
     objectives = ("gan", "nsgan", "wgan-clip", "wgan-gp", "wgan-lp")
     from wgan_core.engine.trainer import Run
     for i, loss in enumerate(objectives):
@@ -53,11 +58,10 @@ def test_time_is_shared_per_session_not_per_run():
     sched.slots["t"] = Slot("t", Run(TrainConfig(batch=32, width=8, depth=1), device="cpu"), owner="train-session",
                             playing=True)
     sched._snapshots = lambda now: None
-    for _ in range(10):
+    for _ in range(20):
         sched.turn()
-        time.sleep(0.002)
     got = [o for t in turns for o in t]
-    assert got.count("train-session") == 5 and got.count("compare-session") == 5
+    assert 8 <= got.count("train-session") <= 12 and 8 <= got.count("compare-session") <= 12, got
 
 
 def test_a_session_sharing_a_stack_with_others_still_gets_its_own_stacks_trained():

@@ -53,23 +53,11 @@ Default frame (N 1000, G 48, Na 150, no manifold, no plan): 88 + 4000 + 2304 + 6
 6,992 bytes; with a 15 x 15 manifold 7,892; as the live view's (also a 400-point plan) 8,692.
 
 A *pictures frame* is one snapshot of a run on pictures (the Images page: 64 generated
-digits), drawn by the same view as a grid of pictures. Its ink is quantised to bytes:
-``code = round(255 * clip(x, 0, 1))`` for a pixel ``x`` in [0, 1] (0 = paper, 1 = ink;
-not finite = paper), so the round trip is within 1/510::
-
-    0    u8[4]     magic b"EMD1"
-    4    u32       byte length of this frame (header + pixels, before the payload's padding)
-    8    f64       t
-    16   u32       serial
-    20   u32       run id
-    24   u32       gen_steps
-    28   u16       n: pictures
-    30   u16       side: each picture is side x side
-    32   u8        status: 0 ok, 1 diverged
-    33   u8[7]     0 (reserved)
-    40   u8[n,side,side]  ink, row-major, padded to 4
-
-64 digits of 8 x 8: 40 + 4,096 = 4,136 bytes; of MNIST's 28 x 28: 50,216.
+digits), drawn by the same view as a grid. Ink ``x`` in [0, 1] (0 paper; not finite =
+paper) as bytes, ``round(255 * clip(x, 0, 1))``: the round trip is within 1/510. Layout:
+magic b"EMD1" (u8[4]) | u32 length | f64 t | u32 serial | u32 run | u32 gen_steps |
+u16 n | u16 side | u8 status | 7 reserved bytes | u8[n, side, side] ink, padded to 4
+(header 40 bytes; 64 digits of 8 x 8: 4,136 bytes; of MNIST's 28 x 28: 50,216).
 
 Payload layout::
 
