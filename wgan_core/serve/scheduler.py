@@ -83,7 +83,6 @@ class Scheduler:
         self.snap_cost = 0.01                        # seconds per run snapshot (EMA)
         self.exact_cost = 0.03                       # extra seconds of a snapshot with the exact W1 (EMA)
         self.waited: dict[tuple, float] = {}         # stack key -> when it last trained
-        self.served: dict[str, float] = {}          # owner (session) -> when one of its runs last trained
         self.usage: dict[tuple, float] = {}         # (owner, stack key) -> training seconds charged (`_charge`)
         self.stacks_of: dict[str, int] = {}         # owner -> how many stacks it trains now
         self.vtime = 0.0                             # the least usage of a pair with runs to train (monotone)
@@ -102,17 +101,15 @@ class Scheduler:
         if groups:
             key = self._pick(groups)
             self.waited[key] = now
-            for s in groups[key]:
-                self.served[s.owner] = now
             t0 = time.perf_counter()
             self._burst(key, groups[key], self._until_due(now))
-            self._charge(groups[key], time.perf_counter() - t0)
+            self._charge(key, groups[key], time.perf_counter() - t0)
         self._snapshots(time.monotonic())
 
-    def _charge(self, slots: list[Slot], seconds: float) -> None:
-        """A stack's burst took ``seconds``: each session in it pays its runs' part of them, times the number
-        of stacks it trains (its time is split evenly between them): `_pick`."""
-        key, runs = stack_key(slots[0].run), {}
+    def _charge(self, key: tuple, slots: list[Slot], seconds: float) -> None:
+        """The burst of stack ``key`` took ``seconds``: each session in it pays its runs' part of them, times
+        the number of stacks it trains (its time is split evenly between them): `_pick`."""
+        runs: dict[str, int] = {}
         for s in slots:
             runs[s.owner] = runs.get(s.owner, 0) + 1
         for owner, k in runs.items():
@@ -300,10 +297,9 @@ class Scheduler:
         return snap
 
     def drop(self, rid: str) -> None:
-        """Forget a closed run (and its session's turn, once it has no run left here)."""
+        """Forget a closed run (and its session's charged time, once it has no run left here)."""
         s = self.slots.pop(rid, None)
         if s is not None and not any(o.owner == s.owner for o in self.slots.values()):
-            self.served.pop(s.owner, None)
             self.usage = {p: u for p, u in self.usage.items() if p[0] != s.owner}
 
     def _pause_idle(self, now: float) -> None:
