@@ -51,6 +51,17 @@ def test_every_page_opens_without_an_exception(app, browser, name):
     page.close()
 
 
+def pause_and_shoot(page, start: str, name: str) -> None:
+    """Press Pause, wait for the ``start`` button to come back, take tests/output/{name}.png, check the page
+    shows no exception, close it."""
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name=start).wait_for(timeout=20000)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
 PIXELS = """() => { const c = document.querySelector('.em-live-view canvas');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0;
   for (let i = 0; i < d.length; i += 97) h = (h * 31 + d[i]) | 0; return h; }"""
@@ -74,12 +85,7 @@ def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     slider.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("(w) => location.search.includes('lr_c=' + w)", arg=want, timeout=20000)
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=20000)
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / "train_live_trained.png"), full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.close()
+    pause_and_shoot(page, "Play", "train_live_trained")
 
 
 def test_a_layer_chip_redraws_at_once_and_the_link_keeps_it(app, browser):
@@ -141,12 +147,7 @@ def test_images_plays_every_snapshots_digits_in_the_browser(app, browser):
     assert b["serial"] >= a["serial"] + 6, (a, b)                       # several snapshots a second
     assert b["h"] != a["h"] and b["chips"] == 0                         # the pictures change; no layer chips
     assert 0.01 < b["dark"] < 0.6 and 0.01 < b["gap"] < 0.3, b
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Start").wait_for(timeout=20000)
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / "images_playing.png"), full_page=True)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.close()
+    pause_and_shoot(page, "Start", "images_playing")
 
 
 def test_a_bad_link_gets_a_note_not_a_traceback(app, browser):
