@@ -60,3 +60,43 @@ def test_the_view_gets_a_payload_every_tick_not_faster_than_the_server_allows_an
     assert tick_for(True, floor=50.0) == TICKS[-1]
     assert tick_for(False) is None                                         # paused: no timer
     assert tick_for(False, woke=True) == VIEW_TICK                         # ... unless a click just happened
+
+
+def test_the_real_points_go_out_twice_per_run_and_after_a_full_page_run(monkeypatch):
+    """Like every frame, the run's real points travel in two payloads in a row (a payload Streamlit drops
+    under load must not leave a view without them: the classroom benchmark found one at N = 60)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ui import run_view
+    from wgan_core.engine import wire
+    state, got = {}, []
+    monkeypatch.setattr(run_view, "st", SimpleNamespace(session_state=state))
+    monkeypatch.setattr(run_view, "live_view", lambda payload, **_: got.append(wire.decode_payload(payload)))
+    real = np.random.default_rng(0).normal(size=(50, 2))
+
+    class Handle:
+        serial, version = 1, 0
+
+        def snapshot(self):
+            return {"serial": self.serial, "real": real, "status": "ok", "version": self.version}
+
+        def frames(self, after=0):
+            return [(v, wire.encode_frame(serial=v, run=self.serial, t=float(v), extent=(-1, 1, -1, 1),
+                                          fake=np.zeros((3, 2)))) for v in range(1, self.version + 1) if v > after]
+
+    h = Handle()
+
+    def payloads(n):
+        for _ in range(n):
+            h.version += 1
+            run_view.show(h, "v", layers=("real",), interval=0.3)
+        return [p["real"] is not None for p in got[-n:]]
+
+    assert payloads(4) == [True, True, False, False]
+    assert np.allclose(got[0]["real"], real, atol=1e-3)
+    run_view.full_run("v")                                    # a full page run may have remounted the view
+    assert payloads(3) == [True, True, False]
+    h.serial, h.version = 2, 0                                # a new run
+    assert payloads(3) == [True, True, False]

@@ -51,15 +51,19 @@ def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: boo
     """Feed the view ``key`` with the run's frames newer than those of its payload before last; returns the
     snapshot. Every frame goes out in two payloads in a row (the browser drops the copy): Streamlit may
     drop a fragment run's output when several fragments' timers fire together, and a frame lost that way
-    would never be drawn. ``{key}.sent`` is (run, newest version sent, newest version of the payload
+    would never be drawn. The run's real points go out the same way: with its first two payloads, and
+    again with the two after a full page run. ``{key}.sent`` is (run, newest version sent, newest version of the payload
     before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`); the view
     lays out a grid of them even before the first one comes."""
     snap = handle.snapshot()
     run = snap.get("serial") if snap else None
     sent_run, newest, before = st.session_state.get(f"{key}.sent", (None, 0, 0))
     frames = handle.frames(before if sent_run == run else 0)
-    real = None
     if snap is not None and (sent_run != run or st.session_state.pop(f"{key}.resend", False)):
+        st.session_state[f"{key}.real_left"] = 2        # the real points too go out in two payloads in a row
+    real, left = None, st.session_state.get(f"{key}.real_left", 0) if snap is not None else 0
+    if left:
+        st.session_state[f"{key}.real_left"] = left - 1
         real = snap.get("real")
         real = real if real is not None and np.ndim(real) == 2 and np.shape(real)[1] == 2 else None  # pictures: none
     header = {"layers": list(layers), "interval": interval, **({"pictures": True} if pictures else {})}
