@@ -176,9 +176,8 @@ def live() -> None:
             if err := handle.error():
                 st.error(err)
             with session.guard("The live view"):
-                shown = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
-                                      interval=ticks["view"] or run_view.VIEW_TICK)
-                snap = shown if shown is not None else snap
+                snap = run_view.show(handle, VIEW_KEY, layers=layers, presenter=presenter,
+                                     interval=ticks["view"] or run_view.VIEW_TICK)
     if snap is not None and ring.wants(snap["gen_steps"], run_key=snap.get("serial")):
         ring.add(handle.arrays(), run_key=snap.get("serial"))
     STATE.write_url({"speed": STATE["speed"]})                       # the speed is set in here

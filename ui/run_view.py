@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import streamlit as st
 
 from ui import retime
@@ -52,9 +51,9 @@ def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: boo
     snapshot. Every frame goes out in two payloads in a row (the browser drops the copy): Streamlit may
     drop a fragment run's output when several fragments' timers fire together, and a frame lost that way
     would never be drawn. The run's real points go out the same way: with its first two payloads, and
-    again with the two after a full page run. ``{key}.sent`` is (run, newest version sent, newest version of the payload
-    before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`); the view
-    lays out a grid of them even before the first one comes."""
+    again with the two after a full page run. ``{key}.sent`` is (run, newest version sent, newest version
+    of the payload before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`;
+    no real points); the view lays out a grid of them even before the first one comes."""
     snap = handle.snapshot()
     run = snap.get("serial") if snap else None
     sent_run, newest, before = st.session_state.get(f"{key}.sent", (None, 0, 0))
@@ -64,8 +63,7 @@ def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: boo
     real, left = None, st.session_state.get(f"{key}.real_left", 0) if snap is not None else 0
     if left:
         st.session_state[f"{key}.real_left"] = left - 1
-        real = snap.get("real")
-        real = real if real is not None and np.ndim(real) == 2 and np.shape(real)[1] == 2 else None  # pictures: none
+        real = None if pictures else snap.get("real")     # a run on pictures has no points to draw under them
     header = {"layers": list(layers), "interval": interval, **({"pictures": True} if pictures else {})}
     if snap is not None and snap["status"] != "ok":
         header["message"] = snap.get("message", "")

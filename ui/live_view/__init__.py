@@ -3,8 +3,9 @@
 The server sends compact binary payloads (``wgan_core.engine.wire``); the browser
 decodes them (points frames, or pictures frames for a run on pictures), queues the
 frames by their training time ``t``, plays them a fixed delay behind the training clock,
-tweens between them at display rate and draws the layers of ``wgan_core.draw.render`` (critic heatmap, contours, manifold, real and
-generated points, generator-step arrows, transport plan). Layer chips toggle layers
+tweens between them at display rate and draws the layers of ``wgan_core.draw.render``
+(critic heatmap, contours, manifold, real and generated points, generator-step arrows,
+transport plan). Layer chips toggle layers
 locally (no script run) and mirror them into the URL's ``layers`` parameter.
 
 Usage: ``load()`` once in the page's full run (it ships the code), then, inside the page's

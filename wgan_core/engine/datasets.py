@@ -106,11 +106,14 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-def _square_side(dim: int) -> int:
-    side = math.isqrt(dim)
-    if side < 2 or side * side != dim:
-        raise ValueError(f"pictures need a square number of pixels, got {dim}")
-    return side
+def to_pictures(vectors) -> np.ndarray:
+    """(N, side^2) vectors with pixels in [-1, 1] -> (N, side, side) pictures in [0, 1] (0 paper, 1 ink; clipped:
+    the generator is unbounded; not finite: paper)."""
+    x = np.asarray(vectors, dtype=np.float32)
+    side = math.isqrt(x.shape[1]) if x.ndim == 2 else 0
+    if x.ndim != 2 or side < 2 or side * side != x.shape[1]:
+        raise ValueError(f"pictures need (N, side^2) vectors, a square number of pixels; got shape {x.shape}")
+    return np.clip((np.nan_to_num(x, nan=-1.0) + 1) / 2, 0, 1).reshape(len(x), side, side)
 
 
 def from_points(points: np.ndarray, name: str = "custom", label: str = "Your data", pixels: bool = False) -> Dataset:
@@ -128,13 +131,12 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
     x = x - mean
     s = max(float(x.std()), 1e-8)
     x = x / s                                               # centre first, then scale (offsets do not shrink)
-    to_pictures = None
+    pictures = None
     if pixels:
-        side = _square_side(x.shape[1])
+        to_pictures(np.zeros((1, x.shape[1])))             # a square number of pixels, or a plain error now
 
-        def to_pictures(v: np.ndarray) -> np.ndarray:
-            v = np.asarray(v, dtype=np.float64)
-            return np.clip((v * s + mean) / 255, 0, 1).reshape(len(v), side, side)
+        def pictures(v: np.ndarray) -> np.ndarray:        # back to pixels 0..255, then to [-1, 1]
+            return to_pictures((np.asarray(v, dtype=np.float64) * s + mean) * (2 / 255) - 1)
     data = torch.as_tensor(x, dtype=torch.float32)
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -146,7 +148,7 @@ def from_points(points: np.ndarray, name: str = "custom", label: str = "Your dat
         lo, hi = x.min(0), x.max(0)
         c, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.15 + 0.1
         extent = _square(float(c[0]), float(c[1]), half)
-    return Dataset(name, label, sample, dim=x.shape[1], extent=extent, pictures=to_pictures)
+    return Dataset(name, label, sample, dim=x.shape[1], extent=extent, pictures=pictures)
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,13 +161,7 @@ def digits() -> Dataset:
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
         idx = torch.randint(len(data), (n,), generator=gen, device=gen.device)
         return data.to(gen.device)[idx]
-    return Dataset("digits", "Handwritten digits 8x8", sample, dim=64, pictures=_signed_pictures)
-
-
-def _signed_pictures(v: np.ndarray) -> np.ndarray:
-    """Rows of pixels in [-1, 1] (the shipped digits) -> pictures in [0, 1]."""
-    v = np.asarray(v, dtype=np.float64)
-    return np.clip((v + 1) / 2, 0, 1).reshape(len(v), _square_side(v.shape[1]), -1)
+    return Dataset("digits", "Handwritten digits 8x8", sample, dim=64, pictures=to_pictures)
 
 
 def mnist() -> Dataset:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from wgan_core.engine.datasets import to_pictures
 from wgan_core.engine.views import last_measured
 from wgan_core.lessons.image_quality import Reference, digits_reference, quality, real_row
 
@@ -118,13 +119,7 @@ def mnist_set(data, source: str | None = None) -> ImageSet:
 
 # --------------------------------------------------------------------------- pictures
 
-def to_images(vectors) -> np.ndarray:
-    """(N, side^2) vectors in [-1, 1] -> (N, side, side) pictures in [0, 1] (clipped: the generator is unbounded)."""
-    x = np.asarray(vectors, dtype=np.float32)
-    side = math.isqrt(x.shape[1]) if x.ndim == 2 else 0
-    if x.ndim != 2 or side < 2 or side * side != x.shape[1]:
-        raise ValueError(f"expected (N, side^2) vectors, got shape {x.shape}")
-    return np.clip((np.nan_to_num(x, nan=-1.0) + 1) / 2, 0, 1).reshape(len(x), side, side)
+to_images = to_pictures        # (N, side^2) vectors in [-1, 1] -> (N, side, side) pictures in [0, 1]
 
 
 def grid_image(vectors, nrow: int = 8, scale: int | None = None, pad: int = 1):
@@ -275,10 +270,10 @@ class Tracker:
         key = (snap.get("serial"), snap.get("version"))
         if key == self.key or snap.get("fake") is None:
             return True
-        vectors, now = pics.to_vectors(snap["fake"]), self.clock()
+        now = self.clock()
         if (self.q is None or self.key is None or self.key[0] != key[0] or now - self.scored_at >= self.RESCORE_S
-                or len(vectors) > self.GRID):
-            self.q, self.scored_at = quality(to_images(vectors), pics.reference), now
+                or len(snap["fake"]) > self.GRID):
+            self.q, self.scored_at = quality(to_images(pics.to_vectors(snap["fake"])), pics.reference), now
             if self.history and snap["gen_steps"] < self.history[-1][0]:
                 self.history.clear()                                    # a new run
             if not self.history or snap["gen_steps"] > self.history[-1][0]:
