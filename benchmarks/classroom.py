@@ -17,7 +17,7 @@ distinct serials per second are the snapshots a student sees.
 2. watches for --seconds (the window);
 3. once, at a random moment of the window, moves "Critic learning rate" one notch:
    answered when the side panel's "Training with lr ..." shows the new value (the
-   worker's newest snapshot: the training uses it); the page run with the new URL
+   worker's newest snapshot: the training uses it); the run with the new URL
    value finishing is printed too ("page");
 4. presses Pause (the class pausing within --pause-spread s): answered when "Play"
    comes back.
@@ -52,7 +52,7 @@ snapshots/s: distinct frames (serials) each session received per second (the bro
 B/snap: median over payloads of payload bytes / frames in it (header and real points included); B/payload:
 median payload; wire B/snap: every websocket byte the clients received / snapshots (side panel, curves too).
 control: slowest live slider move until the side panel's "Training with lr" shows it (the worker applied it);
-page: until the page run with the new URL value finished. pause: slowest Pause -> "Play" back. unans.: controls
+page: until the run (page or fragment) with the new URL value finished. pause: slowest Pause -> "Play" back. unans.: controls
 or pauses not answered within --control-timeout. Memory: server + workers RSS; idle = after one warm-up visit,
 after = once every client left (waits up to 20 s; (!) = not back within 20% of idle). ms/run: the Streamlit
 process's CPU over the window divided by every fragment run it served. lost: frames of a run never received

@@ -131,8 +131,8 @@ def _neighbour(options: tuple, value: float) -> str | None:
 
 
 async def live_control(c: StreamlitClient, page: Page, at: float, timeout: float) -> dict | None:
-    """At time ``at`` move the page's live slider one notch. Two answers: ``page_s``, the page run with the new
-    URL value finished (the page handed it to the run); ``applied_s`` (Train live), the side panel's
+    """At time ``at`` move the page's live slider one notch. Two answers: ``page_s``, the run (of the page or of
+    the slider's fragment) with the new URL value finished (the page handed it to the run); ``applied_s`` (Train live), the side panel's
     "Training with lr ..." (the worker's newest snapshot) shows it: the training uses it. None: no control."""
     await asyncio.sleep(max(0.0, at - time.monotonic()))
     w = c.widgets.get(page.control)
@@ -147,7 +147,7 @@ async def live_control(c: StreamlitClient, page: Page, at: float, timeout: float
     t = time.monotonic()
     await c.set_select_slider(page.control, new)
     same = lambda v: v is not None and abs(float(v) - float(new)) <= 1e-9 + 1e-6 * abs(float(new))  # noqa: E731
-    page_done = lambda: (c.stats.full_finished > c.stats.full_started > t  # noqa: E731
+    page_done = lambda: (c.stats.finished > t      # noqa: E731  (Train live's sliders rerun their fragment only)
                          and same(parse_qs(c.query).get(page.url_key, [None])[0]))
     applied = lambda: same((training_lr(c.training_with) or (None,))[0])  # noqa: E731
     applies = page.url_key == "lr_c"                  # Train live's side panel says what the training uses

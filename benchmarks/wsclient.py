@@ -266,13 +266,14 @@ class StreamlitClient(PageView):
             self.page_hash = msg.navigation.page_script_hash     # with st.navigation, the page's own hash
         elif kind == "script_finished":
             self.trace.append((now, "finished", int(msg.script_finished)))
-            # A full run ends with FINISHED, or, when fragment reruns were queued behind it, with the
-            # last of those (the browser's "running" state ends either way).
+            # A full run ends with FINISHED, or, when fragment reruns were queued behind it, with the last of those
             if msg.script_finished == FINISHED or (msg.script_finished == FRAGMENT_FINISHED
                                                    and self.stats.full_started > self.stats.full_finished):
                 self.stats.full_finished = now
-            if msg.script_finished != EARLY and self._had_session:
-                self.cache.age(list(msg.metadata.run.fragment_ids))
+            if msg.script_finished != EARLY:
+                self.stats.finished = now                  # any run: a fragment's too
+                if self._had_session:
+                    self.cache.age(list(msg.metadata.run.fragment_ids))
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
             self.trace.append((now, "query", self.query[-60:]))
@@ -282,9 +283,7 @@ class StreamlitClient(PageView):
     # -- fragment timers -------------------------------------------------------------------
     def _auto_rerun(self, fid: str, interval: float) -> None:
         self.stats.auto_reruns.append((time.monotonic(), fid, interval))
-        if not fid:
-            return
-        if fid in self._timers and self._timers[fid][0] == interval:
+        if not fid or (fid in self._timers and self._timers[fid][0] == interval):
             return
         self._stop_timer(fid)
         self._timers[fid] = (interval, asyncio.create_task(self._tick(fid, interval)))

@@ -69,6 +69,7 @@ class Stats:
     charts: int = 0                                   # vega-lite chart elements received
     page_load_s: float = 0.0                          # load_page(): HTML + its scripts and styles
     full_finished: float = 0.0                        # the latest script_finished of a full run
+    finished: float = 0.0                             # the latest script_finished of any run (fragments too)
 
     @property
     def full_started(self) -> float:

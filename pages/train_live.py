@@ -56,28 +56,45 @@ presenter, locked = STATE["presenter"], controls.locked(NS)
 if presenter:
     st.html(PRESENTER_CSS)
 
-with st.sidebar:
-    controls.preset_buttons(NS)
-    controls.live_controls(NS)
-    applied = st.empty()                    # under the live controls: what the training uses (the worker's word)
-    controls.structural_controls(NS, custom=own_data.points(NS) is not None)
-
-cfg = STATE.config()
+cfg = STATE.config()               # the widgets' settings (read before they are drawn: a callback may set them)
 points = own_data.points(NS) if cfg.data == "custom" else None
 waiting = cfg.data == "custom" and points is None          # "your own data", but nothing drawn yet
-if not waiting:
+
+
+def settle(cfg, points) -> str:
+    """Hand the widgets' settings to the run: 'same', 'live' or 'restart'. A set-up too large for the shared
+    server is refused: the widgets go back to the run's settings (a page run), with the sentence."""
     try:
-        change = handle.set_config(cfg, points=points)
-    except ValueError as err:                                # too large for the shared server: keep the run
+        return handle.set_config(cfg, points=points)
+    except ValueError as err:
         st.session_state[f"{NS}.revert"] = (handle.config, str(err))
         st.rerun()
+
+
+@st.fragment
+def knobs() -> None:
+    """The live controls, and under them what the training uses (the worker's word). A move reruns this
+    fragment alone, not the page: the change reaches the training and shows here sooner (frames.py)."""
+    controls.live_controls(NS)
+    settled = st.session_state.pop(f"{NS}.settled", None)      # a full page run settled before drawing this
+    now = STATE.config()
+    change = "same" if waiting else settle(now, own_data.points(NS) if now.data == "custom" else None)
+    if settled is not None:
+        change = settled
+    elif change == "restart":                                  # not a live setting after all: a page run
+        st.rerun()
+    elif change == "live":
+        STATE.write_url(now.to_dict())                         # the page's later runs keep it there
+    if change == "live":
+        st.caption("✓ Training with " + train_view.live_settings(handle.snapshot()["config"])
+                   if handle.wait_applied() else "On its way to the training (the server is busy)…")
+
+
+if not waiting:
+    change = settle(cfg, points)
     if change == "restart" and st.session_state.get(f"{NS}.started"):
         st.toast("New run: objective, data, network or seed changed.", icon="🔄")
-    elif change == "live":                                   # this run shows the training using it
-        if handle.wait_applied():
-            applied.caption("✓ Training with " + train_view.live_settings(handle.snapshot()["config"]))
-        else:
-            applied.caption("On its way to the training (the server is busy)…")
+    st.session_state[f"{NS}.settled"] = change
     st.session_state[f"{NS}.started"] = True
     if st.session_state.pop(f"{NS}.ask", None):              # "Run it" on a question: its preset, fresh, playing
         if change != "restart":
@@ -85,6 +102,11 @@ if not waiting:
         handle.play(True)
         run_view.wake(NS)
     share.apply_pending_load(NS, handle, ring)
+
+with st.sidebar:
+    controls.preset_buttons(NS)
+    knobs()
+    controls.structural_controls(NS, custom=own_data.points(NS) is not None)
 view = {k: v for k, v in STATE.values().items() if k in VIEW}
 pts, link_note = own_data.url_param(NS, cfg.data)
 STATE.write_url({**cfg.to_dict(), **view, **({"pts": pts} if pts else {})}, drop=() if pts else ("pts",))
@@ -104,7 +126,9 @@ def heading() -> None:
 if not presenter:
     heading()
     row = st.columns([1, 1, 3.2, 0.8], vertical_alignment="center")
-    with row[0].popover("Share", icon=":material/link:", width="stretch", help="A link that reproduces this run; a link for a class."):
+    # Opening it reruns the page: the live controls rerun only their fragment, so the link is made afresh
+    with row[0].popover("Share", icon=":material/link:", width="stretch", key=f"{NS}.share_open", on_change="rerun",
+                        help="A link that reproduces this run; a link for a class."):
         share.share_panel(NS, {**cfg.to_query(), **view, "layers": ",".join(layers), **({"pts": pts} if pts else {})},
                           "train_live", link_note)
     with row[1].popover("Export", icon=":material/download:", width="stretch", help="Picture, GIF, curves, checkpoint."):

@@ -68,7 +68,9 @@ PIXELS = """() => { const c = document.querySelector('.em-live-view canvas');
 
 
 def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
-    page = open_page(browser, f"{app}/train_live?preset=classroom-gp")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    reruns = reruns_sent(page)
+    page.goto(f"{app}/train_live?preset=classroom-gp")
     page.wait_for_selector(VIEW, timeout=60000)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"() => Number(document.querySelector('{VIEW}').dataset.serial) > 3", timeout=30000)
@@ -85,7 +87,34 @@ def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     slider.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("(w) => location.search.includes('lr_c=' + w)", arg=want, timeout=20000)
+    # the worker's word under the sliders: the training uses it, and only the sliders' fragment reran for it
+    page.locator("[data-testid=stSidebar]").get_by_text(re.compile(rf"✓ Training with lr {re.escape(want)} /")).wait_for(
+        timeout=20000)
+    mine = [r for r in reruns if r.widget_states.widgets and any(w.id.endswith("-tl.lr_c") for w in r.widget_states.widgets)]
+    assert mine and all(r.fragment_id for r in mine), "the slider asked for a full page run"
+    # the Share link, made afresh when it opens, carries the new value
+    page.get_by_role("button", name="Share", exact=True).click()
+    page.locator('[data-testid="stCode"]', has_text="lr_c=").first.wait_for(timeout=20000)
+    page.wait_for_function("(w) => [...document.querySelectorAll('[data-testid=stCode]')]"
+                           ".some(e => e.innerText.includes('lr_c=' + w))", arg=want, timeout=20000)
+    page.keyboard.press("Escape")
     pause_and_shoot(page, "Play", "train_live_trained")
+
+
+def reruns_sent(page) -> list:
+    """The rerun requests the page sends on its websockets opened from now on (Streamlit's BackMsg, decoded),
+    in a list that fills."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    out: list = []
+
+    def sent(data) -> None:
+        if isinstance(data, (bytes, bytearray)):
+            msg = BackMsg()
+            msg.ParseFromString(bytes(data))
+            if msg.WhichOneof("type") == "rerun_script":
+                out.append(msg.rerun_script)
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    return out
 
 
 def test_a_layer_chip_redraws_at_once_and_the_link_keeps_it(app, browser):

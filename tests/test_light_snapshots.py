@@ -104,3 +104,33 @@ def test_the_first_snapshot_checks_the_critic_on_all_points(exact):
         est = float(C(r.real_eval[None]).mean() - C(torch.as_tensor(generated(r))[None]).mean())
     assert m["critic_w1_estimate"] == pytest.approx(est, rel=1e-4, abs=1e-6)   # all N_EVAL points
     assert len(r.real_eval) == N_EVAL and m["w_corrected"] is not None
+
+
+def test_a_live_change_is_answered_with_a_light_snapshot_and_a_pause_with_a_full_one():
+    """The worker answers a command at once. A live change only needs the snapshot that carries the new
+    settings: a light one (~1 ms, not ~15: the page that sent it waits for it); exact W1 keeps its pace.
+    Any other ask since the last snapshot (Pause, Step, a status change) makes it a full one."""
+    from wgan_core.serve.scheduler import Scheduler, Slot
+    sent: list[dict] = []
+    sched = Scheduler(lambda rid, snap: sent.append(snap))
+    slot = Slot("r", Run(SMALL, device="cpu"), playing=True)
+    sched.slots["r"] = slot
+    slot.run.step(5)
+
+    def answer(*asks: bool) -> dict:
+        slot.want_snap = slot.quick = False
+        slot.last_snap = slot.last_exact = 100.0                     # nothing due by the clock at 100.01
+        for light in asks:
+            slot.ask(light=light)
+        sent.clear()
+        sched._snapshots(100.01)
+        assert len(sent) == 1 and not slot.want_snap and not slot.quick
+        return sent[0]["metrics"]
+
+    assert answer(True)["exact_w1"] is None                           # a live change: light
+    assert answer(False)["exact_w1"] is not None                      # Pause: exact W1 at that moment
+    assert answer(True, False)["exact_w1"] is not None                # both: full
+    assert answer(False, True)["exact_w1"] is not None
+    slot.run.apply(TrainConfig(data="8gaussians", width=16, batch=32, lr_c=2e-4))
+    answer(True)
+    assert sent[0]["config"]["lr_c"] == 2e-4                          # it carries the new settings

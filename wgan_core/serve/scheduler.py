@@ -53,7 +53,8 @@ class Slot:
     last_snap: float = 0.0
     last_exact: float = 0.0
     last_seen: float = field(default_factory=time.monotonic)
-    want_snap: bool = True
+    want_snap: bool = True             # a snapshot at once (a command's answer), with exact W1 ...
+    quick: bool = False                # ... or a light one: only live changes asked (exact W1 keeps its pace)
     budget: float = 0.0                # token bucket for the speed cap
     note: str = ""                     # a sentence for the student (why it paused, a restart)
     reason: str = ""                   # why it does not play: "", "idle", "restarted", "diverged", "failed", "queued"
@@ -65,6 +66,12 @@ class Slot:
     stop_at: int = 0                   # stop (reason "done") at this many generator steps; 0 = no budget
     snap_every: float = 0.0            # at most one snapshot per this many seconds (0: the worker's interval)
     exact_every: float = 0.0           # at most one exact W1 per this many seconds (0: the worker's interval)
+
+    def ask(self, light: bool = False) -> None:
+        """A snapshot at once: a full one (exact W1), or a light one (~1 ms instead of ~15) when every ask
+        since the last is ``light`` (a live change: the page waits for the snapshot that carries it)."""
+        self.quick = light and (self.quick or not self.want_snap)
+        self.want_snap = True
 
 
 def _average(costs: dict, key: tuple, seconds: float) -> None:
@@ -196,16 +203,19 @@ class Scheduler:
             if s.speed > 0:
                 s.budget -= n
             if failed:
-                s.playing, s.want_snap, s.reason, s.note = False, True, "failed", FAILED_NOTE
+                s.playing, s.reason, s.note = False, "failed", FAILED_NOTE
+                s.ask()
             elif s.run.status != "ok":
-                s.playing, s.want_snap, s.reason = False, True, s.run.status
+                s.playing, s.reason = False, s.run.status
+                s.ask()
             elif s.stop_at and s.run.gen_steps >= s.stop_at:
                 self._done(s)
 
     @staticmethod
     def _done(s: Slot) -> None:
         """A budgeted run reached its budget: it stops, and its next snapshot (a full one) says so."""
-        s.playing, s.want_snap, s.reason = False, True, "done"
+        s.playing, s.reason = False, "done"
+        s.ask()
         s.note = f"Finished: {s.stop_at:,} generator steps, its budget."
 
     # -- snapshots ------------------------------------------------------------------------
@@ -239,7 +249,8 @@ class Scheduler:
         for s in due:
             by_key.setdefault(stack_key(s.run), []).append(s)
         for slots in by_key.values():
-            exact = [now - s.last_exact >= max(exact_every, s.exact_every) or s.want_snap for s in slots]
+            exact = [now - s.last_exact >= max(exact_every, s.exact_every) or (s.want_snap and not s.quick)
+                     for s in slots]
             snaps = []
             for flag in (True, False):                   # exact W1 only where due
                 group = [s for s, e in zip(slots, exact) if e == flag]
@@ -269,7 +280,7 @@ class Scheduler:
         (its data set has `pictures`) sends them as a pictures frame (`wire.encode_pictures`), and their vectors
         (for the page's quality figures) with full snapshots only."""
         s.version += 1
-        s.last_snap, s.want_snap, first = now, False, not s.real_sent
+        s.last_snap, s.want_snap, s.quick, first = now, False, False, not s.real_sent
         full = snap["metrics"]["exact_w1"] is not None
         if full:
             s.last_exact = now
@@ -305,5 +316,6 @@ class Scheduler:
     def _pause_idle(self, now: float) -> None:
         for s in self.slots.values():
             if s.playing and now - s.last_seen > IDLE_PAUSE_S:
-                s.playing, s.want_snap, s.reason = False, True, "idle"
+                s.playing, s.reason = False, "idle"
+                s.ask()
                 s.note = "Paused: nobody was watching for a few minutes. Press play to go on."

@@ -93,12 +93,13 @@ class Worker:
         cfg = TrainConfig.from_dict(payload)[0].validate()
         if not slot.run.apply(cfg):
             raise ValueError("structural change sent as a live change")
-        slot.want_snap = True
+        slot.ask(light=True)
 
     def do_play(self, rid: str, payload: dict) -> None:
         slot = self.sched.slots[rid]
         slot.playing = bool(payload["on"]) and slot.run.status == "ok"
-        slot.note, slot.reason, slot.want_snap = "", "", True
+        slot.note, slot.reason = "", ""
+        slot.ask()
         if payload.get("queued"):                            # the class is full: waiting for a place
             slot.reason, slot.note = "queued", str(payload["queued"])
         if payload.get("cmd") is not None:                   # None: the server's own pause, not a page's command
@@ -114,12 +115,13 @@ class Worker:
         if slot.run.status == "ok":
             {"critic": slot.run.critic_only, "generator": slot.run.generator_only}.get(
                 payload["mode"], lambda: slot.run.step(1))()
-        slot.want_snap = True
+        slot.ask()
 
     def do_resume(self, rid: str, payload) -> None:
         slot = self.sched.slots[rid]
         slot.run.resume()
-        slot.reason, slot.note, slot.want_snap = "", "", True
+        slot.reason, slot.note = "", ""
+        slot.ask()
 
     def do_seen(self, rid: str, payload) -> None:
         """Someone looks at this run: it is not idle."""
@@ -157,7 +159,8 @@ class Worker:
         except Exception as err:                     # MemoryError, RecursionError, a torch error: this file only
             traceback.print_exc(file=sys.stderr)
             raise ValueError("This checkpoint could not be loaded; your run is unchanged.") from err
-        slot.playing, slot.want_snap = False, True
+        slot.playing = False
+        slot.ask()
         self.conn.send(("loaded", rid, None))
 
 
