@@ -64,6 +64,40 @@ def test_time_is_shared_per_session_not_per_run():
     assert 8 <= got.count("train-session") <= 12 and 8 <= got.count("compare-session") <= 12, got
 
 
+def test_a_waiting_command_ends_the_burst_and_seen_is_sent_seldom():
+    """A live change or a Pause waits at most one generator step, not the rest of a burst: the worker's
+    scheduler asks ``pending`` after each step. So that only commands end bursts, a page's "someone looks"
+    goes to the worker at most every SEEN_EVERY_S (it ran with every view's run, 3 a second per student)."""
+    from wgan_core.engine.trainer import Run, stack_key
+    from wgan_core.serve.handle import SEEN_EVERY_S, RunHandle
+    waiting = [False]
+    sched = Scheduler(lambda rid, snap: None, pending=lambda: waiting[0])
+    slot = Slot("t", Run(TrainConfig(batch=16, width=8, depth=1), device="cpu"), playing=True)
+    sched._burst(stack_key(slot.run), [slot])
+    planned = slot.run.gen_steps
+    assert planned > 2                                     # a 40 ms burst of a tiny network: several steps
+    waiting[0] = True
+    sched._burst(stack_key(slot.run), [slot])
+    assert slot.run.gen_steps == planned + 1
+
+    class Pool:                                            # what a handle tells the worker
+        sent: list = []
+
+        def create(self, *args, **kwargs) -> None:
+            pass
+
+        def send(self, rid, verb, payload=None) -> None:
+            self.sent.append(verb)
+
+    h = RunHandle(Pool(), TrainConfig())
+    for _ in range(50):
+        h.seen()
+    assert Pool.sent == [] and 1.0 <= SEEN_EVERY_S <= 45.0   # a new run counts as seen; far below the idle pause
+    h._seen_at -= SEEN_EVERY_S
+    h.seen(), h.seen()
+    assert Pool.sent == ["seen"]
+
+
 def test_a_session_sharing_a_stack_with_others_still_gets_its_own_stacks_trained():
     """Two sessions with one run each in stack A; a third with a run in A and one in B (Compare's WGAN-GP beside
     Train live's, and its GAN). Turns per session starved B: the third session was always "served" by A's

@@ -100,3 +100,7 @@ def test_the_real_points_go_out_twice_per_run_and_after_a_full_page_run(monkeypa
     assert payloads(3) == [True, True, False]
     h.serial, h.version = 2, 0                                # a new run
     assert payloads(3) == [True, True, False]
+    # and every REAL_EVERY-th payload carries them again (both copies may have been dropped under load)
+    sent = payloads(3 * run_view.REAL_EVERY)
+    assert sum(sent) == 3 and all(sent[i] == ((len(got) - len(sent) + i + 1) % run_view.REAL_EVERY == 0)
+                                  for i in range(len(sent)))

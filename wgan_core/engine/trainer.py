@@ -27,6 +27,7 @@ however long a run trains.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -165,22 +166,29 @@ class Run:
         return snapshot_many([self], exact=exact)[0]
 
 
-def train(runs: list[Run], gen_steps: int, timing: dict | None = None) -> None:
-    """``gen_steps`` full iterations for runs sharing one `stack_key`, trained together.
+def train(runs: list[Run], gen_steps: int, timing: dict | None = None,
+          stop: Callable[[], bool] | None = None) -> int:
+    """``gen_steps`` full iterations for runs sharing one `stack_key`, trained together; returns how many ran.
 
     ``timing``, when given, gets ``first`` (seconds of stacking and the first step, which makes the
-    stack's buffers: for many runs most of a short burst) and ``rest`` (the other steps, and writing back)."""
+    stack's buffers: for many runs most of a short burst) and ``rest`` (the other steps, and writing back).
+    ``stop``, when given, is asked after each iteration: True ends the burst there (a command is waiting)."""
     live = [r for r in runs if r.status == "ok"]
     if not live or gen_steps <= 0:
-        return
+        return 0
     t0 = time.perf_counter()
     s = Stack(live)
-    for i in range(gen_steps):
+    done = 0
+    while done < gen_steps:
         s.refresh()
         s.critic_phase([r.config.n_critic for r in live])
         s.gen_phase()
-        if i == 0:
+        done += 1
+        if done == 1:
             t1 = time.perf_counter()
+        if stop is not None and stop():
+            break
     s.close()
     if timing is not None:
         timing["first"], timing["rest"] = t1 - t0, time.perf_counter() - t1
+    return done

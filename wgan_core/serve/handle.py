@@ -20,6 +20,11 @@ import uuid
 
 from wgan_core.engine import cost, wire
 from wgan_core.engine.config import TrainConfig
+from wgan_core.serve.scheduler import IDLE_PAUSE_S
+
+# "someone looks" goes to the worker at most this often (every view's run said so, 3 a second per student,
+# and each message now ends the worker's burst: a command waits); the worker pauses a run after IDLE_PAUSE_S
+SEEN_EVERY_S = min(5.0, IDLE_PAUSE_S / 4)
 
 
 class RunHandle:
@@ -36,6 +41,7 @@ class RunHandle:
         self._cmd, self._want = 0, False             # last play/pause/step command sent, and what it asked
         self._run_cmd = 0                            # the command that made the current run (older snaps: stale)
         self._speed = 0.0
+        self._seen_at = time.monotonic()             # the run is new: as good as seen
         pool.create(self.rid, config, points, owner=self.owner, client=self.client, grid=grid, stop_at=stop_at)
 
     # -- the status, as the worker says it --------------------------------------------------
@@ -106,8 +112,11 @@ class RunHandle:
         self.pool.send(self.rid, "resume")
 
     def seen(self) -> None:
-        """Someone is looking (so the run is not idle)."""
-        self.pool.send(self.rid, "seen")
+        """Someone is looking (so the run is not idle); tells the worker at most every ``SEEN_EVERY_S``."""
+        now = time.monotonic()
+        if now - self._seen_at >= SEEN_EVERY_S:
+            self._seen_at = now
+            self.pool.send(self.rid, "seen")
 
     # -- what the worker published --------------------------------------------------------------
     def snapshot(self) -> dict | None:

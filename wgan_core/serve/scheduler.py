@@ -80,9 +80,11 @@ def _average(costs: dict, key: tuple, seconds: float) -> None:
 
 
 class Scheduler:
-    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.5):
+    def __init__(self, publish: Callable[[str, dict], None], burst_s: float = 0.04, snap_share: float = 0.5,
+                 pending: Callable[[], bool] | None = None):
         self.slots: dict[str, Slot] = {}
         self.publish, self.burst_s, self.snap_share = publish, burst_s, snap_share
+        self.pending = pending                       # a command waits: a burst ends after its current step
         # per stack key (EMAs): seconds of a burst's first step (stacking and buffers included), and of
         # each further step; a burst's length is first + (n - 1) x step
         self.first_cost: dict[tuple, float] = {}
@@ -190,7 +192,7 @@ class Scheduler:
             n = max(1, min(n, min(left)))
         timing: dict = {}
         try:
-            train([s.run for s in slots], n, timing=timing)
+            n = train([s.run for s in slots], n, timing=timing, stop=self.pending) or n
             failed = False
         except Exception:                                # one bad run must not take the worker down
             log.exception("a burst of %d runs failed; they are paused", len(slots))

@@ -37,7 +37,8 @@ RESTARTED_NOTE = ("The training process restarted, so this run started again fro
 class Worker:
     def __init__(self, conn: Connection):
         self.conn = conn
-        self.sched = Scheduler(self._publish)
+        # a burst ends early when a command waits (a live change, Pause): it is answered sooner
+        self.sched = Scheduler(self._publish, pending=lambda: self.conn.poll(0))
         self.serial = 0                              # one number per run created: a new run, a new number
 
     def _publish(self, rid: str, snap: dict) -> None:
