@@ -16,8 +16,8 @@ distinct serials per second are the snapshots a student sees.
    check), opens the websocket, presses Play and waits for a training frame;
 2. watches for --seconds (the window);
 3. once, at a random moment of the window, moves "Critic learning rate" one notch:
-   answered when the side panel's "Training with lr ..." shows the new value (the
-   worker's newest snapshot: the training uses it); the run with the new URL
+   answered when "Training with lr ..." (under the sliders, or in the side panel)
+   shows the new value (the worker's snapshot carries it: the training uses it); the run with the new URL
    value finishing is printed too ("page");
 4. presses Pause (the class pausing within --pause-spread s): answered when "Play"
    comes back.
@@ -51,7 +51,8 @@ gen steps/s: generator steps per second of each session's run, from the gen_step
 snapshots/s: distinct frames (serials) each session received per second (the browser plays every one).
 B/snap: median over payloads of payload bytes / frames in it (header and real points included); B/payload:
 median payload; wire B/snap: every websocket byte the clients received / snapshots (side panel, curves too).
-control: slowest live slider move until the side panel's "Training with lr" shows it (the worker applied it);
+control: slowest live slider move until "Training with lr" shows it, under the sliders or in the side panel
+(the worker's snapshot carries it: the training uses it);
 page: until the run (page or fragment) with the new URL value finished. pause: slowest Pause -> "Play" back. unans.: controls
 or pauses not answered within --control-timeout. Memory: server + workers RSS; idle = after one warm-up visit,
 after = once every client left (waits up to 20 s; (!) = not back within 20% of idle). ms/run: the Streamlit

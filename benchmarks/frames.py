@@ -12,8 +12,9 @@ measures in the page (ui/live_view: the view's root ``div.em-live-view`` carries
 (b) repaints per second while training: ``data-paints`` difference over the window;
 (c) control: the "Critic learning rate" slider moved one notch with the keyboard
     (its thumb focused, ArrowRight; ArrowLeft at the top notch), timed in the page
-    from the keydown to the side panel's "Training with lr X / ..." showing the new
-    value (the worker's newest snapshot: the training uses it);
+    from the keydown to a caption "Training with lr X / ..." showing the new value (under
+    the sliders, where the slider's fragment run says it once the worker's snapshot carries
+    it, or in the side panel: the training uses it);
 (d) Pause: clicked, timed until the "Play" button is back.
 
 Targets (issue #13; the worst of the runs counts): >= 20 snapshots shown per
@@ -58,7 +59,7 @@ COUNT_JS = """async (ms) => {
 # the view has the real points of the run on screen (view.js draws none otherwise)
 REAL_JS = """() => { const v = [...window.__earthmoverView.views][0], r = document.querySelector('div.em-live-view');
   return !!(v && (v.reals.get(+r.dataset.run) || v.reals.get(-1))); }"""
-# Armed before the key press: when the keydown happens, and when the side panel first shows a critic lr other
+# Armed before the key press: when the keydown happens, and when a caption first shows a critic lr other
 # than `before` (only that key press changes it), with the text it then shows.
 WATCH_JS = """(before) => {
   const w = window.__ctl = {down: null, done: null, text: null};
@@ -86,7 +87,7 @@ def training_lr(page) -> float | None:
 
 def move_slider(page, timeout_s: float) -> dict:
     """Move "Critic learning rate" one notch with the keyboard; seconds (page clock) from the keydown until
-    the side panel shows a new critic lr, which must be the slider's new value."""
+    a caption (under the sliders, or the side panel) shows a new critic lr, which must be the slider's new value."""
     thumb = page.get_by_role("slider", name="Critic learning rate").first      # an <input type=range>
     now, top = thumb.evaluate("el => [+el.value, +el.max]")
     key = "ArrowRight" if now < top else "ArrowLeft"
@@ -133,7 +134,7 @@ def measure(browser, url: str, seconds: float, warm: float, shot: Path) -> dict:
         r["control"] = move_slider(page, 10.0)
         r["control_s"] = r["control"]["control_s"]
         if r["control_s"] == INF:
-            r["failed"] = "control not seen in the side panel within 10 s"
+            r["failed"] = "control not seen in a caption within 10 s"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot.with_name(shot.stem + "_control.png")), full_page=True)
         page.wait_for_timeout(1000)

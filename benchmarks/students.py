@@ -132,8 +132,9 @@ def _neighbour(options: tuple, value: float) -> str | None:
 
 async def live_control(c: StreamlitClient, page: Page, at: float, timeout: float) -> dict | None:
     """At time ``at`` move the page's live slider one notch. Two answers: ``page_s``, the run (of the page or of
-    the slider's fragment) with the new URL value finished (the page handed it to the run); ``applied_s`` (Train live), the side panel's
-    "Training with lr ..." (the worker's newest snapshot) shows it: the training uses it. None: no control."""
+    the slider's fragment) with the new URL value finished (the page handed it to the run); ``applied_s`` (Train
+    live), "Training with lr ..." (under the sliders or in the side panel: the worker's snapshot) shows it: the
+    training uses it. None: no control."""
     await asyncio.sleep(max(0.0, at - time.monotonic()))
     w = c.widgets.get(page.control)
     now = parse_qs(c.query).get(page.url_key, [None])[0]

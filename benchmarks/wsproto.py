@@ -143,7 +143,7 @@ class PageView:
             if m:
                 self.status = body
                 self.stats.steps.append((now, int(m.group(1).replace(",", ""))))
-            elif body.startswith("Training with ") and body != self.training_with:
+            elif body.removeprefix("✓ ").startswith("Training with ") and body != self.training_with:  # side panel, sliders
                 self.training_with = body
                 self.stats.training_with.append((now, body))
         elif kind == "imgs":
