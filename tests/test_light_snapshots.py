@@ -134,3 +134,11 @@ def test_a_live_change_is_answered_with_a_light_snapshot_and_a_pause_with_a_full
     slot.run.apply(TrainConfig(data="8gaussians", width=16, batch=32, lr_c=2e-4))
     answer(True)
     assert sent[0]["config"]["lr_c"] == 2e-4                          # it carries the new settings
+    # the answer goes out before other runs' snapshots that are due by the clock (at N = 60: many)
+    other = sched.slots["o"] = Slot("o", Run(SMALL, device="cpu"), playing=True, want_snap=False)
+    slot.ask(light=True)
+    sent.clear()
+    sched._snapshots(100.5, asked_only=True)
+    assert [s["config"]["lr_c"] for s in sent] == [2e-4] and other.last_snap == 0.0
+    sched._snapshots(100.5)
+    assert other.last_snap == 100.5

@@ -104,7 +104,7 @@ class Scheduler:
     def turn(self) -> None:
         now = time.monotonic()
         if any(s.want_snap for s in self.slots.values()):   # a command's answer (a live change, Pause) first,
-            self._snapshots(now)                              # not after another burst: ~40 ms sooner
+            self._snapshots(now, asked_only=True)             # not after another burst, nor after others' due ones
         self._pause_idle(now)
         groups = self._groups(now)
         if groups:
@@ -239,10 +239,12 @@ class Scheduler:
         slow = sum(cost / every for every in playing if every)
         return max(least, fast * cost / max(share - slow, share / 2))
 
-    def _snapshots(self, now: float) -> None:
+    def _snapshots(self, now: float, asked_only: bool = False) -> None:
+        """Publish the snapshots due: those a command asked for (``asked_only``: only those), and those of
+        playing runs whose interval is up."""
         interval, exact_every = self.frame_interval(), self.exact_interval()
-        due = [s for s in self.slots.values()
-               if s.want_snap or (s.playing and now - s.last_snap >= max(interval, s.snap_every))]
+        due = [s for s in self.slots.values() if s.want_snap or (
+            not asked_only and s.playing and now - s.last_snap >= max(interval, s.snap_every))]
         for s in self.slots.values():                     # refill speed-capped budgets
             if s.speed > 0:
                 s.budget = min(s.budget + s.speed * max(now - s.refilled, 0.0), s.speed * 0.5 + 1)
