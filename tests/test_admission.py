@@ -57,7 +57,7 @@ def test_time_is_shared_per_session_not_per_run():
                                     owner="compare-session", playing=True)
     sched.slots["t"] = Slot("t", Run(TrainConfig(batch=32, width=8, depth=1), device="cpu"), owner="train-session",
                             playing=True)
-    sched._snapshots = lambda now: None
+    sched._snapshots = lambda now, asked_only=False: None
     for _ in range(20):
         sched.turn()
     got = [o for t in turns for o in t]
@@ -113,7 +113,7 @@ def test_a_session_sharing_a_stack_with_others_still_gets_its_own_stacks_trained
     def burst(key, slots, *_):
         trained.append(key)
         time.sleep(0.003)                                    # every burst costs about the same
-    sched._burst, sched._snapshots = burst, lambda now: None
+    sched._burst, sched._snapshots = burst, lambda now, asked_only=False: None
     for _ in range(35):
         sched.turn()
     key_b = stack_key(sched.slots["c2"].run)
