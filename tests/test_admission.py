@@ -1,7 +1,9 @@
 """One student cannot hurt the class: admission caps, the queue's sentence, fair shares, heavy runs, slow jobs."""
 import time
 
+import numpy as np
 import pytest
+import torch
 from wait_util import wait_for
 
 from wgan_core.engine import cost
@@ -62,6 +64,20 @@ def test_time_is_shared_per_session_not_per_run():
         sched.turn()
     got = [o for t in turns for o in t]
     assert 8 <= got.count("train-session") <= 12 and 8 <= got.count("compare-session") <= 12, got
+
+
+def test_a_burst_asked_to_stop_ends_after_that_step_and_trains_as_if_it_were_planned():
+    """The worker ends a burst when a command waits (`train`'s ``stop``, asked after each iteration): it
+    returns how many ran, and the runs are bit for bit those of a burst planned that long."""
+    from wgan_core.engine.trainer import Run, train
+    cfg = TrainConfig(loss="wgan-gp", optimizer="adam", batch=16, width=8, depth=1)
+    asked: list[int] = []
+    cut, planned = Run(cfg, device="cpu"), Run(cfg, device="cpu")
+    assert train([cut], 10, stop=lambda: asked.append(1) or len(asked) == 3) == 3
+    assert train([planned], 3) == 3 and train([], 5) == 0
+    assert cut.gen_steps == planned.gen_steps == 3
+    assert torch.equal(cut.c_flat, planned.c_flat) and torch.equal(cut.g_flat, planned.g_flat)
+    np.testing.assert_array_equal(np.array(cut.stats), np.array(planned.stats))
 
 
 def test_a_waiting_command_ends_the_burst_and_seen_is_sent_seldom():

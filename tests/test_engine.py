@@ -233,19 +233,6 @@ def test_same_seed_and_config_give_identical_runs(loss):
         np.testing.assert_array_equal(np.array(a.stats), np.array(r.stats))
 
 
-def test_a_burst_asked_to_stop_ends_after_that_step_and_trains_as_if_it_were_planned():
-    """The worker ends a burst when a command waits (`train`'s ``stop``, asked after each iteration): it
-    returns how many ran, and the runs are bit for bit those of a burst planned that long."""
-    cfg = TrainConfig(loss="wgan-gp", optimizer="adam", **SMALL)
-    asked: list[int] = []
-    cut, planned = Run(cfg, device="cpu"), Run(cfg, device="cpu")
-    assert train([cut], 10, stop=lambda: asked.append(1) or len(asked) == 3) == 3
-    assert train([planned], 3) == 3 and train([], 5) == 0
-    assert cut.gen_steps == planned.gen_steps == 3
-    assert torch.equal(cut.c_flat, planned.c_flat) and torch.equal(cut.g_flat, planned.g_flat)
-    np.testing.assert_array_equal(np.array(cut.stats), np.array(planned.stats))
-
-
 def test_the_hand_written_path_serves_relu_networks():
     fast = Stack([Run(TrainConfig(**SMALL), device="cpu")])
     assert fast.fast_c and fast.fast_g
