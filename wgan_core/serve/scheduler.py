@@ -240,8 +240,9 @@ class Scheduler:
         return max(least, fast * cost / max(share - slow, share / 2))
 
     def _snapshots(self, now: float, asked_only: bool = False) -> None:
-        """Publish the snapshots due: those a command asked for (``asked_only``: only those), and those of
-        playing runs whose interval is up."""
+        """Publish the snapshots due: those a command asked for (``asked_only``: only those, and the cost
+        estimates that set the frame interval are left as they are), and those of playing runs whose interval
+        is up."""
         interval, exact_every = self.frame_interval(), self.exact_interval()
         due = [s for s in self.slots.values() if s.want_snap or (
             not asked_only and s.playing and now - s.last_snap >= max(interval, s.snap_every))]
@@ -269,6 +270,8 @@ class Scheduler:
                             s.playing, s.want_snap, s.reason, s.note = False, False, "failed", FAILED_NOTE
                         continue
                     dt = (time.perf_counter() - t0) / len(group)
+                    if asked_only:                       # the costs model the periodic snapshots, batched per
+                        continue                         # stack; a command's answer alone costs more per run
                     if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
                     else:
