@@ -142,19 +142,3 @@ def test_a_live_change_is_answered_with_a_light_snapshot_and_a_pause_with_a_full
     assert [s["config"]["lr_c"] for s in sent] == [2e-4] and other.last_snap == 0.0
     sched._snapshots(100.5)
     assert other.last_snap == 100.5
-
-
-def test_a_waiting_command_interrupts_a_pass_of_due_snapshots():
-    """The worker's periodic snapshots (at N = 60, dozens with exact W1) stop between two calls when a command
-    waits, so that its answer is not held behind them; the rest stay due and go out on the next pass."""
-    from wgan_core.serve.scheduler import EXACT_CHUNK, Scheduler, Slot
-    sent: list[str] = []
-    waiting = [True]
-    sched = Scheduler(lambda rid, snap: sent.append(rid), pending=lambda: waiting[0])
-    for i in range(2 * EXACT_CHUNK + 1):
-        sched.slots[f"r{i}"] = Slot(f"r{i}", Run(SMALL, device="cpu"), playing=True, want_snap=False)
-    sched._snapshots(100.0)
-    assert len(sent) == EXACT_CHUNK                                   # one call, then the command's turn
-    waiting[0] = False
-    sched._snapshots(100.0)
-    assert sorted(sent) == sorted(sched.slots)                        # every run once, none twice

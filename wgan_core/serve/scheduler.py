@@ -35,7 +35,6 @@ MIN_FRAME_S = 1 / 30    # fastest snapshot rate of one run (30/s: the browser tw
 MAX_BURST_S = 0.1       # no burst holds the worker longer (controls and pauses are answered between bursts)
 EXACT_EVERY_S = 1.0     # exact W1 (optimal transport) at most this often per run ...
 EXACT_SHARE = 0.10      # ... and at most this share of the worker's time, all runs together
-EXACT_CHUNK = 4         # runs per exact snapshot call (~15 ms each): a waiting command is answered between two
 IDLE_PAUSE_S = float(os.environ.get("EARTHMOVER_IDLE_PAUSE_S", 180.0))   # pause a run nobody has looked at for this long
 SLACK_S = 0.2           # a session back from a pause may claim at most this much training time it missed
 FAILED_NOTE = "This run stopped because of an error in the training process (it was logged); press Reset."
@@ -254,36 +253,31 @@ class Scheduler:
         by_key: dict[tuple, list[Slot]] = {}
         for s in due:
             by_key.setdefault(stack_key(s.run), []).append(s)
-        ran = False
         for slots in by_key.values():
             exact = [now - s.last_exact >= max(exact_every, s.exact_every) or (s.want_snap and not s.quick)
                      for s in slots]
-            jobs = []                                    # exact W1 only where due; those in chunks (one OT each)
-            for flag in (True, False):
+            snaps = []
+            for flag in (True, False):                   # exact W1 only where due
                 group = [s for s, e in zip(slots, exact) if e == flag]
-                step = EXACT_CHUNK if flag else max(len(group), 1)
-                jobs += [(flag, group[i:i + step]) for i in range(0, len(group), step)]
-            for flag, group in jobs:
-                if ran and not asked_only and self.pending is not None and self.pending():
-                    return                               # a command waits: the rest stay due for the next turn
-                ran = True
-                t0 = time.perf_counter()
-                try:
-                    snaps = list(zip(group, snapshot_many([s.run for s in group], exact=flag,
-                                                          modes_every_s=MODES_EVERY_S, now=now)))
-                except Exception:                        # one bad run must not take the worker down
-                    log.exception("a snapshot of %d runs failed; they are paused", len(group))
-                    for s in group:
-                        s.playing, s.want_snap, s.reason, s.note = False, False, "failed", FAILED_NOTE
-                    continue
-                dt = (time.perf_counter() - t0) / len(group)
-                if not asked_only:                       # the costs model the periodic snapshots, batched per
-                    if flag:                             # stack; a command's answer alone costs more per run
+                if group:
+                    t0 = time.perf_counter()
+                    try:
+                        snaps += list(zip(group, snapshot_many([s.run for s in group], exact=flag,
+                                                               modes_every_s=MODES_EVERY_S, now=now)))
+                    except Exception:                    # one bad run must not take the worker down
+                        log.exception("a snapshot of %d runs failed; they are paused", len(group))
+                        for s in group:
+                            s.playing, s.want_snap, s.reason, s.note = False, False, "failed", FAILED_NOTE
+                        continue
+                    dt = (time.perf_counter() - t0) / len(group)
+                    if asked_only:                       # the costs model the periodic snapshots, batched per
+                        continue                         # stack; a command's answer alone costs more per run
+                    if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
                     else:
                         self.snap_cost = 0.8 * self.snap_cost + 0.2 * dt
-                for s, snap in snaps:
-                    self.publish(s.rid, self._packed(s, snap, now, interval))
+            for s, snap in snaps:
+                self.publish(s.rid, self._packed(s, snap, now, interval))
 
     def _packed(self, s: Slot, snap: dict, now: float, interval: float) -> dict:
         """What goes to the server: the snapshot's numbers, and for 2D data its arrays as one compact frame
