@@ -125,10 +125,11 @@ class RunHandle:
         snap = self.pool.snaps.get(self.rid)
         return None if snap is None or snap.get("cmd", 0) < self._run_cmd else snap
 
-    def wait_applied(self, timeout: float = 0.6) -> bool:
+    def wait_applied(self, timeout: float = 1.0) -> bool:
         """After a live change: wait (at most ``timeout`` s) for the worker's snapshot that carries the new
         settings, so that the page run that sent them already shows them (the worker answers a change with
-        a light snapshot at the end of its current burst, ~35 ms). True once it is there."""
+        a light snapshot once its current generator step is done: ~10-50 ms; under a crowd of 60 on 2 cores,
+        now and then more than 0.6 s). True once it is there."""
         want, end = self.config.to_dict(), time.monotonic() + timeout
         while True:
             snap = self.snapshot()
