@@ -28,9 +28,12 @@ from wgan_core.engine import wire
 from wgan_core.serve.handle import RunHandle
 
 CURVES_S = 2.0                  # the curves at most this often: each Vega redraw holds the browser's main thread
-VIEW_TICK = 0.3                  # seconds between payloads while training (the browser plays 25 frames/s between)
-TICKS = tuple(round(VIEW_TICK * 1.07 ** k, 3) for k in range(30))   # the intervals a view may use: 0.3 .. ~2 s
-REAL_EVERY = 8                   # payloads: the run's real points go out again (~2.4 s; 4 KB: < 1 % of the bytes)
+# seconds between payloads while training (the browser plays 25 frames/s between). Each fragment run costs the
+# browser's main thread ~40 ms of rendering; at 0.3 s (3.4 runs/s) frames.py's canvas repainted 49.0-55.8
+# times/s, at 0.45 s (2.2 runs/s) 52.1-55.5, with the same snapshots shown (the view plays 0.7 s behind)
+VIEW_TICK = 0.45
+TICKS = tuple(round(VIEW_TICK * 1.07 ** k, 3) for k in range(30))   # the intervals a view may use: 0.45 .. ~3.2 s
+REAL_EVERY = 8                   # payloads: the run's real points go out again (~3.6 s; 4 KB: < 1 % of the bytes)
 WAKE_S = 3.0                     # a paused view redraws this long after a click, then stops its timer
 RETUNE_S = 3.0
 LABELS = {"fake": "generated", "arrows": "G step", "manifold": "G manifold", "transport": "transport plan"}
