@@ -77,9 +77,9 @@ def knobs() -> None:
     fragment alone, not the page: the change reaches the training and shows here sooner (frames.py)."""
     controls.live_controls(NS)
     settled = st.session_state.pop(f"{NS}.settled", None)      # a full page run settled before drawing this
-    now = STATE.config()
+    now = STATE.config()                                       # settled again all the same: a stale value left
     change = "same" if waiting else settle(now, own_data.points(NS) if now.data == "custom" else None)
-    if settled is not None:
+    if settled is not None:                                    # by an interrupted page run cannot hide a move
         change = settled
     elif change == "restart":                                  # not a live setting after all: a page run
         st.rerun()
@@ -127,8 +127,8 @@ if not presenter:
     heading()
     row = st.columns([1, 1, 3.2, 0.8], vertical_alignment="center")
     # Opening it reruns the page: the live controls rerun only their fragment, so the link is made afresh
-    with row[0].popover("Share", icon=":material/link:", width="stretch", key=f"{NS}.share_open", on_change="rerun",
-                        help="A link that reproduces this run; a link for a class."):
+    with row[0].popover("Share", icon=":material/link:", width="stretch", key=f"{NS}.share_open",
+                        on_change="rerun", help="A link that reproduces this run; a link for a class."):
         share.share_panel(NS, {**cfg.to_query(), **view, "layers": ",".join(layers), **({"pts": pts} if pts else {})},
                           "train_live", link_note)
     with row[1].popover("Export", icon=":material/download:", width="stretch", help="Picture, GIF, curves, checkpoint."):

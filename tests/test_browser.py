@@ -88,9 +88,9 @@ def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("(w) => location.search.includes('lr_c=' + w)", arg=want, timeout=20000)
     # the worker's word under the sliders: the training uses it, and only the sliders' fragment reran for it
-    page.locator("[data-testid=stSidebar]").get_by_text(re.compile(rf"✓ Training with lr {re.escape(want)} /")).wait_for(
-        timeout=20000)
-    mine = [r for r in reruns if r.widget_states.widgets and any(w.id.endswith("-tl.lr_c") for w in r.widget_states.widgets)]
+    said = re.compile(rf"✓ Training with lr {re.escape(want)} /")
+    page.locator("[data-testid=stSidebar]").get_by_text(said).wait_for(timeout=20000)
+    mine = [r for r in reruns if any(w.id.endswith("-tl.lr_c") for w in r.widget_states.widgets)]
     assert mine and all(r.fragment_id for r in mine), "the slider asked for a full page run"
     # the Share link, made afresh when it opens, carries the new value
     page.get_by_role("button", name="Share", exact=True).click()

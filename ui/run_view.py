@@ -56,8 +56,8 @@ def show(handle: RunHandle, key: str, *, layers, interval: float, presenter: boo
     drop a fragment run's output when several fragments' timers fire together, and a frame lost that way
     would never be drawn. The run's real points go out the same way: with its first two payloads, and
     again with the two after a full page run; and with every ``REAL_EVERY``-th (at N = 60 both copies were
-    dropped for up to 21 of 60 views: those views showed no real points). ``{key}.sent`` is (run, newest version sent, newest version
-    of the payload before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`;
+    dropped for up to 21 of 60 views: those views showed no real points). ``{key}.sent`` is (run, newest
+    version sent, newest version of the payload before). ``pictures``: the run trains on pictures (its frames are `wire.encode_pictures`;
     no real points); the view lays out a grid of them even before the first one comes."""
     snap = handle.snapshot()
     run = snap.get("serial") if snap else None

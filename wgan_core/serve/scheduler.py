@@ -269,9 +269,9 @@ class Scheduler:
                         for s in group:
                             s.playing, s.want_snap, s.reason, s.note = False, False, "failed", FAILED_NOTE
                         continue
-                    dt = (time.perf_counter() - t0) / len(group)
                     if asked_only:                       # the costs model the periodic snapshots, batched per
                         continue                         # stack; a command's answer alone costs more per run
+                    dt = (time.perf_counter() - t0) / len(group)
                     if flag:
                         self.exact_cost = 0.8 * self.exact_cost + 0.2 * max(dt - self.snap_cost, 0.0)
                     else:
