@@ -62,6 +62,36 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def press(page, name: str, then: str, tries: int = 3, wait_ms: int = 20_000) -> None:
+    """Click the button ``name`` until the button ``then`` shows (Play until Pause): a click that lands while
+    a page run moves the layout under the pointer reaches nothing, and a user would click again. Fails with
+    what the page says when the button never changes."""
+    for _ in range(tries):
+        button = page.get_by_role("button", name=name, exact=True)
+        if button.count():
+            button.first.click()
+        try:
+            page.get_by_role("button", name=then, exact=True).first.wait_for(timeout=wait_ms)
+            return
+        except Exception:                                    # noqa: BLE001  (Playwright's TimeoutError)
+            continue
+    raise AssertionError(f"pressing {name!r} never showed {then!r}; the page says: {page_text(page)}")
+
+
+def page_text(page, limit: int = 1500) -> str:
+    """The page's text on one line (for a failure's message)."""
+    return " | ".join(t for t in page.inner_text("body").split("\n") if t.strip())[:limit]
+
+
+def wait_text(page, pattern: str, timeout_ms: int) -> None:
+    """Wait until the page's text matches the JavaScript regular expression ``pattern``; fail with what the
+    page says instead."""
+    try:
+        page.wait_for_function("(p) => new RegExp(p).test(document.body.innerText)", arg=pattern, timeout=timeout_ms)
+    except Exception as err:                                 # noqa: BLE001  (Playwright's TimeoutError)
+        raise AssertionError(f"no /{pattern}/ in {timeout_ms / 1000:.0f} s; the page says: {page_text(page)}") from err
+
+
 def rss_tree_bytes(pid: int) -> int:
     """Resident memory of a process and all its descendants (Linux /proc)."""
     total, todo = 0, [pid]

@@ -103,14 +103,14 @@ def act(what: str) -> None:
     if what == "reset":
         handle.reset()
         st.session_state[k("shown")] = im.Tracker()
-    else:
-        handle.play(not handle.playing)
+    else:                                           # what the button said: "Start" starts, "Pause" pauses
+        handle.play(what == "play")
 
 
 playing = handle.playing
 b = st.columns([1, 1, 4])
 b[0].button("Pause" if playing else "Start", icon=":material/pause:" if playing else ":material/play_arrow:",
-            type="primary", width="stretch", on_click=act, args=("play",))
+            type="primary", width="stretch", on_click=act, args=("pause" if playing else "play",))
 b[1].button("Reset", icon=":material/restart_alt:", width="stretch", help="A fresh run with the same settings and seed.",
             on_click=act, args=("reset",))
 pace = session.pace()

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from appserver import CHROMIUM, app_server  # noqa: E402
+from appserver import CHROMIUM, app_server, press  # noqa: E402
 
 from wgan_core.engine.config import LRS  # noqa: E402
 from wgan_core.presets import PRESETS  # noqa: E402
@@ -72,7 +72,7 @@ def test_train_live_plays_listens_to_the_lr_slider_and_pauses(app, browser):
     reruns = reruns_sent(page)
     page.goto(f"{app}/train_live?preset=classroom-gp")
     page.wait_for_selector(VIEW, timeout=60000)
-    page.get_by_role("button", name="Play").click()
+    press(page, "Play", then="Pause")
     page.wait_for_function(f"() => Number(document.querySelector('{VIEW}').dataset.serial) > 3", timeout=30000)
     first = int(page.locator(VIEW).get_attribute("data-serial"))
     pixels = page.evaluate(PIXELS)
@@ -144,7 +144,7 @@ def test_the_view_fits_a_phone_and_fills_a_projector(app, browser, width, height
     else:
         assert box["height"] >= 900                                                # the view fills the projector
         # Play trains at the link's speed ("max", the default), not the slider's first notch ("slow": 3 steps/s)
-        page.get_by_role("button", name="Play").first.click()
+        press(page, "Play", then="Pause")
         page.wait_for_timeout(5000)
         steps = int(re.search(r"generator step ([\d,]+)", page.inner_text("body")).group(1).replace(",", ""))
         assert steps > 100 and "speed=max" in page.evaluate("location.search"), steps

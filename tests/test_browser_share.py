@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from appserver import CHROMIUM, app_server, launch_chromium  # noqa: E402
+from appserver import CHROMIUM, app_server, launch_chromium, press, wait_text  # noqa: E402
 
 OUT = ROOT / "tests" / "output"
 IMG = '.em-live-view canvas'                       # the live view: a canvas the browser draws
@@ -85,9 +85,9 @@ def test_draw_train_export_and_present():
         page.wait_for_function("() => location.search.includes('data=custom') && location.search.includes('pts=')",
                                timeout=60_000)
         page.get_by_text("Your own data: draw points").click()                 # fold the pad away
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_function("() => /generator step \\*?\\*?[1-9][0-9,]{2,}/.test(document.body.innerText)",
-                               timeout=120_000)                                 # 100+ steps
+        pad.wait_for(state="detached", timeout=60_000)                          # (the page moves up)
+        press(page, "Play", then="Pause")
+        wait_text(page, r"generator step \*?\*?[1-9][0-9,]{2,}", 120_000)       # 100+ steps
         page.wait_for_timeout(4000)
         page.wait_for_function(IMG_SHOWN, timeout=30_000)
         page.screenshot(path=str(OUT / "share_training_on_drawn.png"))
@@ -122,9 +122,8 @@ def test_draw_train_export_and_present():
         assert pres.locator('[data-testid="stAlert"]', has_text="not valid").count() == 0
         # hidden by the page's presenter style (under load it can come a moment after the view)
         pres.locator('[data-testid="stSidebar"]').wait_for(state="hidden", timeout=20_000)
-        pres.get_by_role("button", name="Play").click()
-        pres.wait_for_function("() => /generator step \\*?\\*?[1-9][0-9,]{1,}/.test(document.body.innerText)",
-                               timeout=120_000)
+        press(pres, "Play", then="Pause")
+        wait_text(pres, r"generator step \*?\*?[1-9][0-9,]{1,}", 120_000)
         pres.wait_for_timeout(6000)
         pres.get_by_role("button", name="Pause").click()
         pres.wait_for_timeout(1500)

@@ -133,3 +133,22 @@ def test_run_it_on_a_question_loads_its_preset_and_trains_it_fresh(at):
     assert snap["gen_steps"] < 1000                                           # a fresh run, not judged yet
     assert any("step" in c.value and "of 1,000" in c.value for c in at.caption)          # not judged yet
     at.button(key="tl.play").click().run()                                                # pause it again
+
+
+class _Handle:
+    """What the run's state looks like when it changed after the button was drawn."""
+    def __init__(self, playing):
+        self.playing, self.asked = playing, []
+
+    def play(self, on):
+        self.asked.append(on)
+
+
+@pytest.mark.parametrize("said,playing_now", [("play", True), ("pause", False), ("play", False), ("pause", True)])
+def test_the_play_button_does_what_it_said_though_the_run_changed_since(said, playing_now):
+    """A click on "Play" plays and one on "Pause" pauses, whatever the run's state is when the click arrives
+    (it used to toggle that state: a run that started in between was paused by a click on "Play")."""
+    from ui import train_view
+    h = _Handle(playing_now)
+    train_view.act("t", h, said)
+    assert h.asked == [said == "play"]

@@ -70,17 +70,18 @@ ALGO = [
 
 
 def act(ns: str, handle: RunHandle, what: str) -> None:
-    """The run buttons: "play" (toggles Play/Pause), "reset", or a step mode ("iteration", "critic",
+    """The run buttons: "play" or "pause" (what the button said when it was clicked: a click on "Play" plays
+    though the run's state changed since it was drawn), "reset", or a step mode ("iteration", "critic",
     "generator"; one update, then pause). Records which part of the algorithm ran last."""
     run_view.wake(ns)
     if what == "reset":
         handle.reset()
         return
-    if what == "play":
-        handle.play(not handle.playing)
+    if what in ("play", "pause"):
+        handle.play(what == "play")
     else:
         handle.step(what)
-    st.session_state[f"{ns}.last_action"] = "loop" if what in ("play", "iteration") else what
+    st.session_state[f"{ns}.last_action"] = "loop" if what in ("play", "pause", "iteration") else what
 
 
 def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
@@ -89,7 +90,7 @@ def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
     playing = handle.playing
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "play"), width=120, key=f"{ns}.play")
+               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "pause" if playing else "play"), width=120, key=f"{ns}.play")
     for label, mode in [("Step", "iteration"), ("Critic step", "critic"), ("Generator step", "generator")]:
         bar.button(label, help=f"One {mode} update, then pause.", disabled=waiting, on_click=act,
                    args=(ns, handle, mode), key=f"{ns}.{mode}")
