@@ -192,7 +192,8 @@ def metrics(snap: dict) -> None:
                     help="Share of 2,500 samples within 3 standard deviations of their nearest mode.")
     elif m.get("precision") is not None:
         c[0].metric("Precision", f"{m['precision']:.0%}", help="Share of generated points that fall inside the "
-                    "real data's manifold (k = 3 nearest neighbours; Kynkäänniemi et al. 2019): quality.")
+                    "real data's manifold (a ball around each distinct real point reaching its 3rd nearest neighbour; "
+                    "Kynkäänniemi et al. 2019): quality.")
         c[1].metric("Recall", f"{m['recall']:.0%}", help="Share of real points inside the generated points' "
                     "manifold: coverage, the no-modes cousin of modes covered.")
     w1, n = last_measured(snap, "exact_w1"), m.get("exact_w1_n") or 400

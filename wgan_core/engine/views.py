@@ -39,7 +39,8 @@ w_batch_estimate       E f(real) - E f(fake) on the last critic step's training 
 modes_covered/_visited/_total, hq_fraction
                        `metrics.mode_stats` of fake_eval (data with modes; else None)
 precision, recall      `metrics_quality.precision_recall` (k = 3) of fake_eval against
-                       real_eval: 2D data without modes, full snapshots; else None
+                       real_eval's distinct points: 2D data without modes, full snapshots;
+                       else None
 =====================  ==================================================================
 
 A run without a critic (``Objective.critic_free``: the exact minibatch W1) has no
@@ -117,7 +118,10 @@ class _Side:
         builtin = datasets.DATASETS.get(ds.name) is ds or (ds.name == "digits" and ds is datasets.digits())
         floor = metrics_floor.table_floor(ds.name, N_W1) if builtin else None
         self.floor = floor or metrics_floor.sample_floor(real, N_W1, seed=r.config.seed)
-        self.manifold = KnnManifold(real, PR_K) if ds.dim == 2 and not ds.has_modes else None
+        # the distinct points: a drawn or uploaded set is sampled with replacement, and a point drawn 4 times
+        # has its 3rd neighbour at distance 0, a ball no generated point falls in (precision was 0 %)
+        distinct = np.unique(real, axis=0) if ds.dim == 2 and not ds.has_modes else real[:0]
+        self.manifold = KnnManifold(distinct, PR_K) if len(distinct) > PR_K else None
         self.pr: tuple[float, float] | None = None           # the last full snapshot's precision, recall
         self.modes: dict | None = None                       # the last mode statistics ...
         self.modes_t = -math.inf                             # ... and when they were measured
