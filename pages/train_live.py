@@ -125,7 +125,7 @@ def heading() -> None:
 
 if not presenter:
     heading()
-    row = st.columns([1, 1, 3.2, 0.8], vertical_alignment="center")
+    row = st.columns([1, 1, 3, 1], vertical_alignment="center")
     # Opening it reruns the page: the live controls rerun only their fragment, so the link is made afresh
     with row[0].popover("Share", icon=":material/link:", width="stretch", key=f"{NS}.share_open",
                         on_change="rerun", help="A link that reproduces this run; a link for a class."):
