@@ -100,3 +100,14 @@ def test_specs_validate_against_the_vega_lite_schema():
         errors = list(validator.iter_errors(curves_spec(make_curves(), which, "t", presenter=True,
                                                         band=(0.1, 0.2, "floor"))))
         assert not errors, errors[0].message
+
+
+def test_long_curve_names_stack_in_the_legend_short_ones_sit_side_by_side():
+    """Side by side, "W1 of 400 vs 400 points (exact)" and its neighbours were cut at a projector's
+    two-column width; short names keep two columns."""
+    curves = make_curves()
+    curves["critic_w1_estimate"] = curves["w_estimate"]
+    long = curves_spec(curves, ["exact_w1", "critic_w1_estimate", "w_corrected"], "Distance")
+    short = curves_spec(curves, ["critic_loss", "gen_loss"], "Losses")
+    assert long["encoding"]["color"]["legend"]["columns"] == 1
+    assert short["encoding"]["color"]["legend"]["columns"] == 2

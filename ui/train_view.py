@@ -239,7 +239,7 @@ def curves(snap: dict, presenter: bool = False) -> None:
     band = None if not floor else (floor[0], floor[1], f"two real samples: {floor[0]:.2f}–{floor[1]:.2f}")
     distance = ["exact_w1", "critic_w1_estimate", "w_corrected"] if obj.wasserstein else ["exact_w1"]
     quality = ["modes_covered", "modes_visited"] if m.get("modes_total") else ["precision", "recall"]
-    specs = [(distance, "Distance: exact W1, the critic's estimate, its bound", band),
+    specs = [(distance, "Distance to the real data", band),
              (["critic_loss", "gen_loss", "penalty"], "Losses", None),
              (quality, "Modes covered and visited" if m.get("modes_total") else "Precision and recall", None)]
     if presenter:

@@ -99,7 +99,9 @@ def curves_spec(curves: dict, which: list[str], title: str, height: int = 220, p
     single = len(which) == 1
     color = {"field": "series", "type": "nominal", "title": None,
              "scale": {"domain": labels, "range": [SERIES[n][1] for n in which]},
-             "legend": None if single else {"orient": "bottom", "columns": 2, "labelLimit": 0}}
+             # long names one under another: side by side, a narrow chart (a projector's two columns) cut them
+             "legend": None if single else {"orient": "bottom", "columns": 1 if max(map(len, labels)) > 16 else 2,
+                                            "labelLimit": 0}}
     layers = [{"mark": {"type": "line", "strokeWidth": sz["stroke"], "clip": True}}]
     measured = [SERIES[n][0] for n in which if n in MEASURED]
     if measured:
