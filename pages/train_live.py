@@ -34,6 +34,7 @@ h1{font-size:2.4rem !important;padding:0 !important}
 [data-testid='stMetricLabel'],[data-testid='stMetricLabel'] p{font-size:1.3rem !important}
 [data-testid='stMain'] [data-testid='stMarkdownContainer'] p{font-size:1.3rem}
 .st-key-tl-presenter{position:fixed;top:0.5rem;right:1.2rem;z-index:999990;width:auto}
+.st-key-tl-speed p{font-size:1rem !important}
 </style>"""
 
 STATE.load()

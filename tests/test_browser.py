@@ -143,6 +143,11 @@ def test_the_view_fits_a_phone_and_fills_a_projector(app, browser, width, height
         assert box["width"] <= width and page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
     else:
         assert box["height"] >= 900                                                # the view fills the projector
+        # the speed slider's value sits above its track (the presenter's larger text had put it on the line)
+        label, thumb = page.evaluate("""() => { const v = document.querySelector('.st-key-tl-speed '
+          + '[data-testid=stSliderThumbValue]'); return [v.getBoundingClientRect().bottom,
+          v.parentElement.getBoundingClientRect().toJSON()]; }""")
+        assert label <= thumb["y"] + thumb["height"] / 2 - 1, (label, thumb)
         # Play trains at the link's speed ("max", the default), not the slider's first notch ("slow": 3 steps/s)
         press(page, "Play", then="Pause")
         page.wait_for_timeout(5000)
