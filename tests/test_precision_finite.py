@@ -3,22 +3,15 @@ replacement, so its evaluation sample repeats points; the k-NN balls are those o
 import numpy as np
 import pytest
 import torch
-from scipy.spatial.distance import cdist
+from test_honest_numbers import _brute_pr as brute_pr
 
 from wgan_core.engine import datasets
 from wgan_core.engine.config import TrainConfig
+from wgan_core.engine.metrics_quality import precision_recall
 from wgan_core.engine.models import Net
 from wgan_core.engine.trainer import Run
 
 SMALL = dict(width=32, depth=2, batch=64, seed=0)
-
-
-def brute_pr(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
-    """Kynkäänniemi et al.'s definition written out with a full distance matrix."""
-    r_rad = np.sort(cdist(real, real), 1)[:, k]
-    f_rad = np.sort(cdist(fake, fake), 1)[:, k]
-    d = cdist(real, fake)
-    return float((d <= r_rad[:, None]).any(0).mean()), float((d <= f_rad[None, :]).any(1).mean())
 
 
 def clouds(n_per: int = 8, seed: int = 0) -> np.ndarray:
@@ -42,7 +35,6 @@ def test_a_generator_on_the_drawn_points_has_precision_against_the_distinct_poin
     # a generator that has learnt the set: the drawn points themselves, a little blurred
     rng = np.random.default_rng(1)
     fake = real[rng.integers(len(real), size=len(real))] + rng.normal(0, 0.01, real.shape)
-    from wgan_core.engine.metrics_quality import precision_recall
     side_real = np.unique(real, axis=0)
     p, rec = precision_recall(side_real, fake)
     assert (p, rec) == pytest.approx(brute_pr(side_real, fake), abs=1e-12)

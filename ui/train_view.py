@@ -90,7 +90,8 @@ def toolbar(ns: str, handle: RunHandle, waiting: bool, speeds: dict) -> None:
     playing = handle.playing
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small")
     bar.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
-               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "pause" if playing else "play"), width=120, key=f"{ns}.play")
+               type="primary", disabled=waiting, on_click=act, args=(ns, handle, "pause" if playing else "play"),
+               width=120, key=f"{ns}.play")
     for label, mode in [("Step", "iteration"), ("Critic step", "critic"), ("Generator step", "generator")]:
         bar.button(label, help=f"One {mode} update, then pause.", disabled=waiting, on_click=act,
                    args=(ns, handle, mode), key=f"{ns}.{mode}")
